@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make serve` and `make test`. Both do the whole set-up on a
+# fresh machine (system packages, .venv, requirements, model preparation) and skip what is done.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup system venv models serve test lint bench clean
+
+setup: system venv models
+
+# Tesseract with Russian comes from Debian; install it when missing and we are allowed to.
+system:
+	@if command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx rus; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing tesseract-ocr and tesseract-ocr-rus"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-rus >/dev/null; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-rus >/dev/null; \
+	else \
+	  echo "warning: tesseract-ocr with Russian is missing and cannot be installed here (need root); OCR will be unavailable" >&2; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+# Idempotent: converts e5 only when the folder is missing or was made from another source file.
+models: venv
+	$(VENV)/bin/claims models prepare
+
+serve: setup
+	$(VENV)/bin/claims serve
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup lint
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(VENV)/bin/claims bench encoders --stsb ../shared/data/real/stsb_ru/stsb-ru-test.csv
+
+clean:
+	rm -rf $(VENV) models/artifacts var .pytest_cache .ruff_cache *.egg-info

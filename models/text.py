@@ -1,0 +1,52 @@
+"""The shared Russian text normaliser and lemmatiser used by every lexical component."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+_TOKEN_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+
+# Function words that carry no topic; kept short on purpose (negations stay: "не согласен" matters).
+STOPWORDS = frozenset(
+    """а без более бы был была были было быть в вам вас весь во вот все всего всех вы где да даже
+    для до его ее ей ему если есть еще же за и из или им их к как ко когда кто ли либо мне мной
+    мы на над наш о об однако он она они оно от по под при с со так также такой там те то того
+    тоже той только том ту у уже чем что чтобы эта эти это этого этой этом я""".split()
+)
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower case, ё→е, one space between words: the form every lexical index sees."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Words and numbers of the normalised text, punctuation dropped."""
+    return _TOKEN_RE.findall(normalise(text))
+
+
+@functools.cache
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+@functools.lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """Normal form of one (already normalised) word; non-Cyrillic tokens come back unchanged."""
+    if not re.search("[а-я]", word):
+        return word
+    return _morph().parse(word)[0].normal_form.replace("ё", "е")
+
+
+def lemmas(text: str, *, drop_stopwords: bool = True) -> list[str]:
+    """Lemmas of the text in order, e.g. "выплаты", "выплату" and "выплатой" all become "выплата"."""
+    out = [lemma(t) for t in tokens(text)]
+    if drop_stopwords:
+        out = [t for t in out if t not in STOPWORDS]
+    return out

@@ -1,0 +1,1 @@
+"""Search: the decision store and hybrid (lexical + dense) retrieval of similar past decisions."""
