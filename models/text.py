@@ -20,7 +20,8 @@ STOPWORDS = frozenset(
 
 def normalise(text: str) -> str:
     """NFKC, lower case, ё→е, one space between words: the form every lexical index sees."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    # "№" would become "no" under NFKC: a noise token for every lexical index.
+    text = unicodedata.normalize("NFKC", text.replace("№", " ")).lower().replace("ё", "е")
     return _SPACE_RE.sub(" ", text).strip()
 
 

