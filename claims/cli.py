@@ -20,8 +20,12 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Encoders and trained models.", no_args_is_help=True)
 bench_app = typer.Typer(help="Speed and quality benchmarks.", no_args_is_help=True)
+data_app = typer.Typer(help="Synthetic and real data sets.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluation suites, reports and run comparisons.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
+app.add_typer(data_app, name="data")
+app.add_typer(eval_app, name="eval")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -151,6 +155,92 @@ def bench_encoders(
         out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if any("error" in r for r in results):
         raise typer.Exit(1)
+
+
+def default_generated_dir(seed: int = 0, size: str = "full") -> Path:
+    return Path("datasets/generated") / f"{size}-seed{seed}"
+
+
+@data_app.command("generate")
+def data_generate(
+    out: Path | None = typer.Option(None, help="Output folder (default datasets/generated/SIZE-seedN)."),
+    seed: int = typer.Option(0, help="Random seed: the same seed gives the same files."),
+    size: str = typer.Option("full", help="small (seconds, for tests) or full (training)."),
+) -> None:
+    """Generate appeals (and the other synthetic data sets) into a folder, atomically."""
+    from synth.generate import generate
+
+    target = out or default_generated_dir(seed, size)
+    try:
+        manifest = generate(target, seed=seed, size=size, progress=lambda s: typer.echo(f"generating {s}..."))
+    except ValueError as exc:
+        fail(str(exc))
+    for name, n in manifest["counts"].items():
+        typer.echo(f"{name}: {n} records")
+    typer.echo(f"written to {target}")
+
+
+@eval_app.command("run")
+def eval_run(
+    suite: str = typer.Option(..., help="Suite name (see `claims eval list`)."),
+    data: Path | None = typer.Option(None, help="Generated data folder (generated with seed 0 if absent)."),
+    real: Path | None = typer.Option(None, help="Real data folder (default ../shared/data/real if present)."),
+    no_real: bool = typer.Option(False, "--no-real", help="Skip the real-data part."),
+    out: Path = typer.Option(Path("eval-runs"), help="Folder that receives the run folder."),
+    seed: int = typer.Option(0, help="Seed for models and splits."),
+) -> None:
+    """Run one suite; writes metrics.json, predictions.jsonl, report.md and plots."""
+    from eval.base import EvalContext
+    from eval.realdata import default_real_data_dir
+    from eval.runner import run_suite
+    from eval.suites import suites
+    from synth.generate import generate
+
+    available = suites()
+    if suite not in available:
+        fail(f"unknown suite {suite!r}; available: {', '.join(sorted(available))}")
+    if data is None:
+        data = default_generated_dir(0, "full")
+        if not (data / "manifest.json").exists():
+            typer.echo(f"generating the default data set into {data}...")
+            generate(data, seed=0, size="full")
+    elif not (data / "manifest.json").exists():
+        fail(f"{data} holds no generated data (run `claims data generate --out {data}`)")
+    real_dir = None if no_real else (real or default_real_data_dir())
+    if real is not None and not real.is_dir():
+        fail(f"real data folder not found: {real}")
+    ctx = EvalContext(data_dir=data, real_dir=real_dir, models_dir=get_settings().models_dir, seed=seed)
+    run_dir = run_suite(available[suite](), ctx, out)
+    metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+    typer.echo(f"report: {run_dir / 'report.md'}")
+
+
+@eval_app.command("list")
+def eval_list() -> None:
+    """Show the available suites and their primary metrics."""
+    from eval.suites import suites
+
+    for name, cls in sorted(suites().items()):
+        direction = "higher" if cls.greater_is_better else "lower"
+        typer.echo(f"{name:<12} primary: {cls.primary_metric} ({direction} is better)")
+
+
+@eval_app.command("compare")
+def eval_compare(run_a: Path = typer.Argument(...), run_b: Path = typer.Argument(...)) -> None:
+    """Print every metric of two runs side by side with the delta B - A."""
+    from eval.runner import compare_runs
+
+    try:
+        rows = compare_runs(run_a, run_b)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    width = max(len(r[0]) for r in rows) if rows else 10
+    typer.echo(f"{'metric':<{width}}  {'A':>12}  {'B':>12}  {'B - A':>10}")
+    for key, va, vb, delta in rows:
+        d = f"{delta:+.4f}" if delta is not None else ""
+        typer.echo(f"{key:<{width}}  {str(va):>12}  {str(vb):>12}  {d:>10}")
 
 
 def run() -> None:

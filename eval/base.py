@@ -1,0 +1,40 @@
+"""The evaluator contract every suite follows."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class EvalContext:
+    """What a suite may read: the generated data folder, the real data folder, the models folder."""
+
+    data_dir: Path | None
+    real_dir: Path | None
+    models_dir: Path
+    seed: int = 0
+
+
+@dataclass
+class EvalOutput:
+    """A suite's result: flat metrics, optional per-item predictions, report sections and plots."""
+
+    metrics: dict[str, float | int | str]
+    predictions: list[dict] = field(default_factory=list)
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, markdown)
+    plots: dict[str, Callable[[Path], None]] = field(default_factory=dict)  # file name -> writer
+    versions: dict[str, str] = field(default_factory=dict)  # model name -> version
+
+
+class Evaluator(abc.ABC):
+    """One evaluation suite: ``name``, its primary metric and direction, and ``__call__``."""
+
+    name: str
+    primary_metric: str
+    greater_is_better: bool = True
+
+    @abc.abstractmethod
+    def __call__(self, ctx: EvalContext) -> EvalOutput: ...

@@ -1,0 +1,12 @@
+"""Evaluation suites by name; later stages register theirs here."""
+
+from __future__ import annotations
+
+from eval.base import Evaluator
+
+
+def suites() -> dict[str, type[Evaluator]]:
+    from eval.suites.baseline import BaselineSuite
+    from eval.suites.data import DataSuite
+
+    return {s.name: s for s in (DataSuite, BaselineSuite)}
