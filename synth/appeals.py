@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
@@ -17,7 +16,6 @@ from synth import lexicon as lx
 from synth.appeal_content import TAXONOMIES
 from synth.noise import roughen
 
-_DOUBLE_DOT = re.compile(r"(?<!\.)\.\.(?!\.)")  # "руб." + "." -> "руб."
 N_FAMILIES = 15
 #: Family indices held out for validation and test: their skeletons and cores are never trained on.
 VALIDATION_FAMILIES = frozenset({10, 11})
@@ -298,7 +296,7 @@ def generate_appeals(
                 for i in range(per_family):
                     for _attempt in range(10):  # short registers collide; redraw a duplicate
                         text = skeleton(make_case(spec, k, rng, category), rng)
-                        text = _DOUBLE_DOT.sub(".", roughen(text, typo_rate, colloquial_rate, rng))
+                        text = lx.tidy(roughen(text, typo_rate, colloquial_rate, rng))
                         if text not in seen:
                             break
                     seen.add(text)

@@ -9,12 +9,14 @@ from pathlib import Path
 
 from models.registry import atomic_folder, now_iso
 from synth.appeals import generate_appeals
+from synth.decisions import generate_decisions
+from synth.refund import generate_refund_cases
 
 GENERATOR_VERSION = 1
 SIZES = {
     # appeals per template family
-    "small": {"appeals_per_family": 6},
-    "full": {"appeals_per_family": 40},
+    "small": {"appeals_per_family": 6, "decisions": 300, "queries": 60, "refund_per_scenario": 8},
+    "full": {"appeals_per_family": 40, "decisions": 5000, "queries": 500, "refund_per_scenario": 40},
 }
 
 
@@ -41,6 +43,15 @@ def generate(
         appeals = [r.to_json() for r in generate_appeals(seed, params["appeals_per_family"])]
         counts["appeals"] = _write_jsonl(tmp / "appeals.jsonl", appeals)
         labels["appeals"] = dict(Counter(f"{r['taxonomy']}/{r['category']}" for r in appeals))
+        progress("decisions and search queries")
+        decisions, queries = generate_decisions(seed, params["decisions"], params["queries"])
+        counts["decisions"] = _write_jsonl(tmp / "decisions.jsonl", (d.to_json() for d in decisions))
+        counts["search_queries"] = _write_jsonl(tmp / "search_queries.jsonl", (q.to_json() for q in queries))
+        labels["decisions"] = dict(Counter(f"{d.category}/{d.outcome}" for d in decisions))
+        progress("refund cases")
+        refunds = generate_refund_cases(seed, params["refund_per_scenario"])
+        counts["refund_cases"] = _write_jsonl(tmp / "refund_cases.jsonl", (c.to_json() for c in refunds))
+        labels["refund_cases"] = dict(Counter(c.verdict for c in refunds))
         manifest = {
             "generator_version": GENERATOR_VERSION,
             "seed": seed,

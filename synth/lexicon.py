@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass
 
 # fmt: off
@@ -206,3 +207,11 @@ def phone_model_price(rng: random.Random) -> tuple[str, int]:
     model = rng.choice(PHONES)
     lo, hi = PHONE_PRICES.get(model.split()[0], PHONE_PRICES["default"])
     return model, rng.randrange(lo, hi, 1000) - 10
+
+
+_DOUBLE_DOT = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def tidy(text: str) -> str:
+    """Mend what slot filling leaves behind: "руб." + "." -> "руб."."""
+    return _DOUBLE_DOT.sub(".", text)
