@@ -92,7 +92,8 @@ def _formal_letter(c: Case, rng: random.Random) -> str:
     p = c.person
     lines = [
         "Финансовому уполномоченному" if rng.random() < 0.6 else f"В {c.org}",
-        f"от {p.full}, проживающ{'ей' if p.female else 'его'} по адресу: {lx.address(rng, c.city)}",
+        f"от {lx.inflect_name(p, 'gent')}, проживающ{'ей' if p.female else 'его'} по адресу: "
+        f"{lx.address(rng, c.city)}",
         "",
         "ОБРАЩЕНИЕ",
         "",

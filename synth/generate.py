@@ -10,13 +10,26 @@ from pathlib import Path
 from models.registry import atomic_folder, now_iso
 from synth.appeals import generate_appeals
 from synth.decisions import generate_decisions
+from synth.packages import build_packages, write_packages
 from synth.refund import generate_refund_cases
 
 GENERATOR_VERSION = 1
 SIZES = {
     # appeals per template family
-    "small": {"appeals_per_family": 6, "decisions": 300, "queries": 60, "refund_per_scenario": 8},
-    "full": {"appeals_per_family": 40, "decisions": 5000, "queries": 500, "refund_per_scenario": 40},
+    "small": {
+        "appeals_per_family": 6,
+        "decisions": 300,
+        "queries": 60,
+        "refund_per_scenario": 8,
+        "packages_per_process": 4,
+    },
+    "full": {
+        "appeals_per_family": 40,
+        "decisions": 5000,
+        "queries": 500,
+        "refund_per_scenario": 40,
+        "packages_per_process": 24,
+    },
 }
 
 
@@ -52,6 +65,13 @@ def generate(
         refunds = generate_refund_cases(seed, params["refund_per_scenario"])
         counts["refund_cases"] = _write_jsonl(tmp / "refund_cases.jsonl", (c.to_json() for c in refunds))
         labels["refund_cases"] = dict(Counter(c.verdict for c in refunds))
+        progress("document packages (PDF and scans)")
+        packages = build_packages(seed, params["packages_per_process"])
+        (tmp / "packages").mkdir()
+        records = write_packages(packages, tmp / "packages", seed)
+        counts["packages"] = _write_jsonl(tmp / "packages.jsonl", records)
+        counts["package_documents"] = sum(len(r["documents"]) for r in records)
+        labels["packages"] = dict(Counter(f"{r['process']}/{r['defect'] or 'complete'}" for r in records))
         manifest = {
             "generator_version": GENERATOR_VERSION,
             "seed": seed,

@@ -323,7 +323,7 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
     shop = lx.organisation(rng, "shop")
     out = [
         f"Руководителю {shop}",
-        f"от {p.full}, тел. {lx.phone_number(rng)}",
+        f"от {lx.inflect_name(p, 'gent')}, тел. {lx.phone_number(rng)}",
         "",
         "ПРЕТЕНЗИЯ",
         "",
