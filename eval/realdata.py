@@ -45,7 +45,11 @@ def load_spb_appeals(path: Path) -> list[SpbAppeal]:
 
     path = Path(path)
     if path.is_dir():
-        path = path / "spb_appeals" / "spb_appeals_2020.jsonl.gz"
+        folder = path / "spb_appeals" if (path / "spb_appeals").is_dir() else path
+        found = sorted(folder.glob("*.jsonl.gz")) + sorted(folder.glob("*.jsonl"))
+        if not found:
+            raise FileNotFoundError(f"no SPb appeals (*.jsonl[.gz]) under {path}")
+        path = found[0]
     opener = gzip.open if path.suffix == ".gz" else open
     out = []
     with opener(path, "rt", encoding="utf-8") as fh:

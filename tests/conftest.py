@@ -52,3 +52,13 @@ def navec_encoder(models_dir):
     from models.encoders import load_encoder
 
     return load_encoder("navec", models_dir)
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory) -> Path:
+    """One small generated data set for the whole session (about 20 s: packages are rendered)."""
+    from synth.generate import generate
+
+    out = tmp_path_factory.mktemp("generated") / "small-seed0"
+    generate(out, seed=0, size="small")
+    return out

@@ -1,0 +1,93 @@
+"""The evaluation framework end to end on small data: suites, artifacts, comparison, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from claims.cli import app
+from eval.base import EvalContext
+from eval.realdata import load_spb_appeals, load_stsb, temporal_split
+from eval.runner import compare_runs, run_suite
+from eval.suites.baseline import BaselineSuite
+from eval.suites.data import DataSuite
+
+SPB_MINI = Path(__file__).parents[1] / "data" / "spb_mini.jsonl"
+
+
+@pytest.fixture(scope="module")
+def real_dir(tmp_path_factory) -> Path:
+    """A real-data folder laid out like shared/data/real, holding the made-up SPb fixture."""
+    root = tmp_path_factory.mktemp("real")
+    (root / "spb_appeals").mkdir()
+    shutil.copy(SPB_MINI, root / "spb_appeals" / "spb_appeals_2020.jsonl")
+    return root
+
+
+def test_temporal_split_puts_later_months_in_test():
+    appeals = load_spb_appeals(SPB_MINI)
+    split = temporal_split(appeals)
+    assert len(appeals) == 54
+    assert max(a.date for a in split["train"]) < min(a.date for a in split["validation"] + split["test"])
+    assert all(a.date.startswith("2020-12") for a in split["test"]) and len(split["test"]) == 18
+
+
+def test_stsb_loader_rejects_malformed_rows(tmp_path):
+    good = tmp_path / "ok.csv"
+    good.write_text('Кот спит.,Кошка спит.,4.5\n"Да, это так.",Нет.,0.2\n', encoding="utf-8")
+    assert [p.score for p in load_stsb(good)] == [4.5, 0.2]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("одна колонка\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="expected 3 columns"):
+        load_stsb(bad)
+
+
+def test_data_suite_finds_no_family_leakage(small_dataset, real_dir, tmp_path):
+    ctx = EvalContext(data_dir=small_dataset, real_dir=real_dir, models_dir=tmp_path)
+    run = run_suite(DataSuite(), ctx, tmp_path / "runs")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["metrics"]["appeals_family_leakage"] == 0
+    assert metrics["metrics"]["appeals_total"] == 19 * 15 * 6
+    assert metrics["metrics"]["spb_test"] == 18
+    assert metrics["meta"]["data_hash"] and metrics["meta"]["seed"] == 0
+    assert (run / "appeals_labels.png").stat().st_size > 1000
+    assert "labels per split" in (run / "report.md").read_text()
+
+
+def test_baseline_shows_the_template_effect_and_scores_real_data(small_dataset, real_dir, tmp_path):
+    """Held-out families must score below a random in-family split: if they did not, the split
+    would not be holding templates out."""
+    ctx = EvalContext(data_dir=small_dataset, real_dir=real_dir, models_dir=tmp_path)
+    run = run_suite(BaselineSuite(), ctx, tmp_path / "runs")
+    m = json.loads((run / "metrics.json").read_text())["metrics"]
+    for taxonomy in ("finance", "telecom"):
+        assert m[f"synthetic_{taxonomy}_heldout_macro_f1"] < m[f"synthetic_{taxonomy}_in_family_macro_f1"]
+        assert m[f"synthetic_{taxonomy}_heldout_macro_f1"] > 1 / 12  # better than chance
+    # The made-up SPb texts repeat per category: a bag of words must beat the majority class.
+    assert m["spb_macro_f1"] > m["spb_majority_macro_f1"]
+    preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+    assert {p["dataset"] for p in preds} == {"synthetic_finance_heldout", "synthetic_telecom_heldout", "spb"}
+    assert (run / "confusion_spb.png").exists()
+
+
+def test_compare_reports_deltas(tmp_path):
+    for name, value in (("a", 0.5), ("b", 0.75)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"metrics": {"f1": value, "n": "x"}}))
+    rows = {r[0]: r for r in compare_runs(tmp_path / "a", tmp_path / "b")}
+    assert rows["f1"][3] == pytest.approx(0.25) and rows["n"][3] is None
+    result = CliRunner().invoke(app, ["eval", "compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert result.exit_code == 0 and "+0.2500" in result.output
+    missing = CliRunner().invoke(app, ["eval", "compare", str(tmp_path / "a"), str(tmp_path / "zzz")])
+    assert missing.exit_code == 1 and "no metrics.json" in missing.output
+
+
+def test_cli_eval_run_refuses_a_folder_without_data(tmp_path):
+    result = CliRunner().invoke(app, ["eval", "run", "--suite", "data", "--data", str(tmp_path), "--no-real"])
+    assert result.exit_code == 1 and "holds no generated data" in result.output
+    unknown = CliRunner().invoke(app, ["eval", "run", "--suite", "nope", "--data", str(tmp_path)])
+    assert unknown.exit_code == 1 and "unknown suite" in unknown.output
