@@ -76,6 +76,12 @@ class Package:
     facts: dict = field(default_factory=dict)
 
 
+def _poa_dates(used_on: dt.date, expired: bool, rng: random.Random) -> tuple[dt.date, dt.date]:
+    """Issue and expiry dates of a power of attorney used on ``used_on`` (expired or still valid)."""
+    valid_until = used_on + dt.timedelta(days=-rng.randint(5, 300) if expired else rng.randint(30, 900))
+    return min(valid_until, used_on) - dt.timedelta(days=rng.randint(30, 600)), valid_until
+
+
 def _named_company(rng: random.Random, kind: str) -> Company:
     c = company(rng, "corporate")
     c.name = lx.organisation(rng, kind)
@@ -183,12 +189,7 @@ def _ombudsman(pid: str, defect: str | None, rng: random.Random) -> Package:
             )
         )
     if representative:
-        valid_until = (
-            appeal_date - dt.timedelta(days=rng.randint(10, 200))
-            if defect == "expired_power_of_attorney"
-            else appeal_date + dt.timedelta(days=rng.randint(100, 900))
-        )
-        issued = min(valid_until, appeal_date) - dt.timedelta(days=rng.randint(200, 600))
+        issued, valid_until = _poa_dates(appeal_date, defect == "expired_power_of_attorney", rng)
         docs.append(
             generic_doc(
                 "power_of_attorney",
@@ -325,12 +326,7 @@ def _reregistration(pid: str, defect: str | None, rng: random.Random) -> Package
     if by_head:
         docs.append(appointment_order_doc(c, act_date - dt.timedelta(days=rng.randint(100, 2000))))
     else:
-        valid_until = (
-            act_date - dt.timedelta(days=rng.randint(5, 300))
-            if defect == "expired_power_of_attorney"
-            else act_date + dt.timedelta(days=rng.randint(30, 700))
-        )
-        poa_issued = min(valid_until, act_date) - dt.timedelta(days=rng.randint(30, 300))
+        poa_issued, valid_until = _poa_dates(act_date, defect == "expired_power_of_attorney", rng)
         docs.append(
             power_of_attorney_doc(
                 c,
