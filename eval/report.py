@@ -59,3 +59,27 @@ def plot_bars(path: Path, values: dict[str, float], title: str, xlabel: str) -> 
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_precision_coverage(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> None:
+    """Precision of the answers kept when only the most confident share (coverage) is answered."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for name, (coverage, precision) in curves.items():
+        ax.plot(coverage, precision, label=name)
+    ax.set_xlabel("coverage (share of items answered, most confident first)")
+    ax.set_ylabel("precision")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def precision_coverage(correct: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(np.asarray(correct, dtype=float)[order])
+    n = np.arange(1, len(order) + 1)
+    return n / max(len(order), 1), hits / n

@@ -380,7 +380,7 @@ def build_packages(seed: int, per_process: int) -> list[Package]:
 
 def write_packages(packages: list[Package], root: Path, seed: int, progress=None) -> list[dict]:
     """Render every document as PDF and as a scan; return the package records (also as package.json)."""
-    from synth.render import render_pdf, render_scan
+    from synth.render import render_pdf, render_scan, save_pages
 
     records = []
     for n, pkg in enumerate(packages):
@@ -388,10 +388,15 @@ def write_packages(packages: list[Package], root: Path, seed: int, progress=None
         folder = root / pkg.id
         folder.mkdir(parents=True, exist_ok=True)
         docs = []
+        bound: list = []  # every scanned page of the package, for the one-file scan
+        page_map = []
         for j, doc in enumerate(pkg.docs):
             stem = folder / f"{j:02d}_{doc.doc_type}"
             pages = render_pdf(doc, stem.with_suffix(".pdf"), rng)
-            scan = render_scan(stem.with_suffix(".pdf"), stem, rng)
+            scan, images = render_scan(stem.with_suffix(".pdf"), stem, rng)
+            for k, (img, _dpi) in enumerate(images, start=1):
+                bound.append(img)
+                page_map.append({"document": j, "doc_type": doc.doc_type, "page": k})
             docs.append(
                 {
                     "doc_type": doc.doc_type,
@@ -403,10 +408,18 @@ def write_packages(packages: list[Package], root: Path, seed: int, progress=None
                     "signatures": [asdict(s) for s in doc.signatures],
                 }
             )
+        # The whole package as one scanned file, as a clerk's scanner produces it: the ingest stage
+        # must split it at document boundaries (page_map is the ground truth).
+        fmt = rng.choice(["pdf", "tiff"])
+        package_scan = None
+        if bound:
+            save_pages([im.convert("L") for im in bound], folder / f"package_scan.{fmt}", fmt, 200, 75)
+            package_scan = {"file": f"{pkg.id}/package_scan.{fmt}", "format": fmt, "pages": page_map}
         record = {
             "id": pkg.id,
             "process": pkg.process,
             "defect": pkg.defect,
+            "package_scan": package_scan,
             "expected": asdict(pkg.expected),
             "documents": docs,
             "facts": pkg.facts,

@@ -127,44 +127,49 @@ def rasterise(pdf_path: Path, dpi: int) -> list:
         pdf.close()
 
 
-def render_scan(pdf_path: Path, stem: Path, rng: random.Random) -> dict:
+def _jpeg_roundtrip(page, quality: int):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    page.save(buf, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def save_pages(pages: list, target: Path, fmt: str, dpi: int, quality: int) -> None:
+    """Several page images as one image-only PDF or one multi-page TIFF."""
+    if fmt == "pdf":
+        pages[0].save(target, "PDF", resolution=dpi, save_all=True, append_images=pages[1:])
+    else:
+        pages[0].save(
+            target,
+            "TIFF",
+            compression="jpeg",
+            quality=quality,
+            dpi=(dpi, dpi),
+            save_all=True,
+            append_images=pages[1:],
+        )
+
+
+def render_scan(pdf_path: Path, stem: Path, rng: random.Random) -> tuple[dict, list]:
     """Scan the PDF at 150-300 dpi and save as JPEG pages, an image-only PDF or a multi-page TIFF.
 
     Returns:
-        ``{"format", "files", "dpi"}`` with file names relative to ``stem``'s folder.
+        ``{"format", "files", "dpi"}`` (file names relative to ``stem``'s folder) and the scanned
+        page images, so a caller can also bind several documents into one scanned file.
     """
     dpi = rng.choice([150, 200, 240, 300])
-    pages = [degrade(p, rng) for p in rasterise(pdf_path, dpi)]
-    fmt = rng.choices(["jpeg", "pdf", "tiff"], weights=[0.5, 0.3, 0.2])[0]
     quality = rng.randint(35, 85)
+    pages = [_jpeg_roundtrip(degrade(p, rng), quality) for p in rasterise(pdf_path, dpi)]
+    fmt = rng.choices(["jpeg", "pdf", "tiff"], weights=[0.5, 0.3, 0.2])[0]
     files = []
     if fmt == "jpeg":
         for i, page in enumerate(pages, start=1):
             name = f"{stem.name}_scan_p{i}.jpg"
-            page.save(stem.parent / name, "JPEG", quality=quality, dpi=(dpi, dpi))
+            page.save(stem.parent / name, "JPEG", quality=95, dpi=(dpi, dpi))
             files.append(name)
     else:
-        # JPEG artefacts first, then pack the pages into one image-only PDF or TIFF.
-        from PIL import Image
-
-        jpegged = []
-        for page in pages:
-            buf = io.BytesIO()
-            page.save(buf, "JPEG", quality=quality)
-            jpegged.append(Image.open(io.BytesIO(buf.getvalue())))
-        name = f"{stem.name}_scan.{'pdf' if fmt == 'pdf' else 'tiff'}"
-        target = stem.parent / name
-        if fmt == "pdf":
-            jpegged[0].save(target, "PDF", resolution=dpi, save_all=True, append_images=jpegged[1:])
-        else:
-            jpegged[0].save(
-                target,
-                "TIFF",
-                compression="jpeg",
-                quality=quality,
-                dpi=(dpi, dpi),
-                save_all=True,
-                append_images=jpegged[1:],
-            )
+        name = f"{stem.name}_scan.{fmt if fmt == 'pdf' else 'tiff'}"
+        save_pages(pages, stem.parent / name, fmt, dpi, quality)
         files.append(name)
-    return {"format": fmt, "files": files, "dpi": dpi}
+    return {"format": fmt, "files": files, "dpi": dpi}, [(p, dpi) for p in pages]

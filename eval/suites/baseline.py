@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 
 from eval.base import EvalContext, EvalOutput, Evaluator
-from eval.report import markdown_table, plot_confusion
+from eval.report import markdown_table, plot_confusion, plot_precision_coverage, precision_coverage
 from models.text import normalise
 from synth.generate import load_jsonl
 
@@ -42,10 +42,14 @@ class BaselineSuite(Evaluator):
 
     def __call__(self, ctx: EvalContext) -> EvalOutput:
         out = EvalOutput(metrics={}, versions={"baseline": "tfidf-word1-2+char3-5/logreg-C5"})
+        self._curves: dict = {}
         if ctx.data_dir is not None:
             self._synthetic(ctx, out)
         if ctx.real_dir is not None:
             self._spb(ctx, out)
+        out.plots["precision_coverage.png"] = partial(
+            plot_precision_coverage, curves=dict(self._curves), title="Precision vs coverage (TF-IDF + LR)"
+        )
         return out
 
     def _fit_score(self, key, train_x, train_y, test, ctx, out, ids) -> dict:
@@ -64,6 +68,8 @@ class BaselineSuite(Evaluator):
         out.plots[f"confusion_{key}.png"] = partial(
             plot_confusion, matrix=res["confusion"], labels=labels, title=f"{key}: TF-IDF + LR"
         )
+        correct = np.array([p == y for p, y in zip(pred, test_y, strict=True)])
+        self._curves[key] = precision_coverage(correct, proba.max(1))
         return res
 
     def _synthetic(self, ctx, out) -> None:

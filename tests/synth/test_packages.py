@@ -84,3 +84,28 @@ def test_real_tesseract_reads_a_generated_scan(records, small_dataset):
     )
     first_word = doc["text"].split()[0].strip("«»:,.")
     assert first_word.lower() in out.stdout.lower(), (first_word, out.stdout[:300])
+
+
+@pytest.mark.parametrize("fmt", ["tiff", "pdf"])
+def test_whole_package_is_also_one_scanned_file(records, small_dataset, fmt):
+    """The one-file scan holds every document's pages in order, with the page map as ground truth."""
+    candidates = [r for r in records if r["package_scan"]["format"] == fmt]
+    if not candidates:
+        pytest.skip(f"seed 0 small set has no {fmt} package scan")
+    r = candidates[0]
+    scan = r["package_scan"]
+    assert len(scan["pages"]) == sum(d["pages"] for d in r["documents"])
+    assert [p["document"] for p in scan["pages"]] == sorted(p["document"] for p in scan["pages"])
+    path = small_dataset / "packages" / scan["file"]
+    if fmt == "tiff":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            assert im.n_frames == len(scan["pages"])
+    else:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        assert len(pdf) == len(scan["pages"])
+        assert pdf[0].get_textpage().get_text_range().strip() == ""  # image-only: no text layer
+        pdf.close()
