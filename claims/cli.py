@@ -24,8 +24,10 @@ data_app = typer.Typer(help="Synthetic and real data sets.", no_args_is_help=Tru
 eval_app = typer.Typer(help="Evaluation suites, reports and run comparisons.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
+index_app = typer.Typer(help="The similar-decision index: build, add, delete.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
+app.add_typer(index_app, name="index")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -46,7 +48,7 @@ def main(
         os.environ["CLAIMS_MODELS_DIR"] = str(models_dir)
     level = logging.DEBUG if verbose else getattr(logging, get_settings().log_level.upper(), 20)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "sentence_transformers", "transformers"):
+    for noisy in ("httpx", "sentence_transformers", "transformers", "faiss.loader", "pymorphy3", "matplotlib"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
@@ -131,9 +133,7 @@ def serve(
 @bench_app.command("encoders")
 def bench_encoders(
     stsb: Path = typer.Option(..., exists=True, dir_okay=False, help="stsb-ru-test.csv"),
-    encoders: str = typer.Option(
-        "e5-small,use-multilingual,navec", help="Comma-separated encoder names or folders."
-    ),
+    encoders: str = typer.Option("e5-small,use-multilingual,navec", help="Comma-separated encoder names or folders."),
     docs: int = typer.Option(1000, min=10, help="Number of ~100-word documents to embed."),
     queries: int = typer.Option(100, min=5, help="Number of single queries to time."),
     out: Path | None = typer.Option(None, help="Write results JSON here as well."),
@@ -155,6 +155,129 @@ def bench_encoders(
         out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if any("error" in r for r in results):
         raise typer.Exit(1)
+
+
+def search_folder() -> Path:
+    return get_settings().data_dir / "search"
+
+
+def open_decision_index(encoder: str | None = None, rebuild: bool = False, dense_kind: str = "auto"):
+    """The index under the data folder, with the configured (or given) encoder."""
+    from models.encoders import load_encoder
+    from search.hybrid import DecisionIndex
+
+    settings = get_settings()
+    folder = search_folder()
+    if rebuild:
+        import shutil
+
+        for sub in ("dense", "lexical"):
+            shutil.rmtree(folder / sub, ignore_errors=True)
+    try:
+        enc = load_encoder(encoder or settings.encoder, settings.models_dir)
+        index = DecisionIndex(folder, enc, dense_kind=dense_kind)
+    except ArtifactError as exc:
+        fail(str(exc))
+    if rebuild:
+        index.reset_indexes()
+    return index
+
+
+def _index_corpus(corpus: Path, encoder: str | None, rebuild: bool, dense_kind: str = "auto") -> None:
+    from search.hybrid import IngestStats, read_corpus
+
+    if not corpus.is_file():
+        fail(f"corpus not found: {corpus}")
+    index = open_decision_index(encoder, rebuild, dense_kind)
+    stats = IngestStats()
+    try:
+        index.add(read_corpus(corpus, stats), progress=True, stats=stats)
+        summary = index.stats()
+    finally:
+        index.close()
+    typer.echo(
+        f"read {stats.read} records ({stats.skipped} bad lines skipped), {stats.changed} new or changed, "
+        f"{stats.passages} passages indexed, {stats.embedded} embedded (the rest from the cache)"
+    )
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@index_app.command("build")
+def index_build(
+    corpus: Path = typer.Option(..., help="JSONL: id, text, optional title/category/outcome/organisation/date."),
+    encoder: str | None = typer.Option(None, help="Encoder name or folder (default: the configured one)."),
+    rebuild: bool = typer.Option(False, help="Drop the indexes and embed everything again (another encoder)."),
+    dense_kind: str = typer.Option("auto", help="auto (flat, IVF above 200k passages), flat or ivf."),
+) -> None:
+    """Index a corpus of decisions. Resumable: run it again after an interruption."""
+    _index_corpus(corpus, encoder, rebuild, dense_kind)
+
+
+@index_app.command("add")
+def index_add(
+    corpus: Path = typer.Option(..., help="JSONL records to insert or update (same format as build)."),
+) -> None:
+    """Insert or update decisions; only new or changed texts are embedded."""
+    _index_corpus(corpus, None, False)
+
+
+@index_app.command("delete")
+def index_delete(ids: list[str] = typer.Argument(..., help="Decision ids to remove.")) -> None:
+    """Remove decisions from the store and both indexes."""
+    index = open_decision_index()
+    try:
+        found = index.delete(ids)
+    finally:
+        index.close()
+    missing = sorted(set(ids) - set(found))
+    typer.echo(f"deleted {len(found)}" + (f"; not found: {', '.join(missing)}" if missing else ""))
+    if missing and not found:
+        raise typer.Exit(1)
+
+
+@index_app.command("stats")
+def index_stats() -> None:
+    """How many decisions and passages the index holds, and with which encoder."""
+    index = open_decision_index()
+    typer.echo(json.dumps(index.stats(), ensure_ascii=False, indent=2))
+    index.close()
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="The case text to find similar decisions for."),
+    k: int = typer.Option(10, "-k", help="Number of decisions (1-100)."),
+    category: str | None = typer.Option(None),
+    outcome: str | None = typer.Option(None),
+    organisation: str | None = typer.Option(None),
+    date_from: str | None = typer.Option(None, help="YYYY-MM-DD"),
+    date_to: str | None = typer.Option(None, help="YYYY-MM-DD"),
+    mode: str = typer.Option("hybrid", help="hybrid, dense or lexical."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Find past decisions similar to a case."""
+    import re
+
+    from search.types import SearchError, SearchFilters
+
+    index = open_decision_index()
+    filters = SearchFilters(category, outcome, organisation, date_from, date_to)
+    try:
+        hits = index.search(query, k, filters, mode=mode)
+    except SearchError as exc:
+        fail(f"{exc} ({exc.code})", code=2)
+    finally:
+        index.close()
+    if as_json:
+        typer.echo(json.dumps({"hits": [h.to_json() for h in hits]}, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        typer.echo("no similar decisions")
+    for i, h in enumerate(hits, start=1):
+        snippet = re.sub(r"</?mark>", "*", h.snippet)
+        typer.echo(f"{i:>2}. [{h.score:.4f}] {h.decision_id}  {h.title}")
+        typer.echo(f"    {h.category} / {h.outcome} / {h.date}")
+        typer.echo(f"    {snippet}")
 
 
 def default_generated_dir(seed: int = 0, size: str = "full") -> Path:
@@ -188,6 +311,7 @@ def eval_run(
     no_real: bool = typer.Option(False, "--no-real", help="Skip the real-data part."),
     out: Path = typer.Option(Path("eval-runs"), help="Folder that receives the run folder."),
     seed: int = typer.Option(0, help="Seed for models and splits."),
+    encoder: str | None = typer.Option(None, help="Encoder for suites that embed (default: the configured one)."),
 ) -> None:
     """Run one suite; writes metrics.json, predictions.jsonl, report.md and plots."""
     from eval.base import EvalContext
@@ -209,7 +333,15 @@ def eval_run(
     real_dir = None if no_real else (real or default_real_data_dir())
     if real is not None and not real.is_dir():
         fail(f"real data folder not found: {real}")
-    ctx = EvalContext(data_dir=data, real_dir=real_dir, models_dir=get_settings().models_dir, seed=seed)
+    settings = get_settings()
+    ctx = EvalContext(
+        data_dir=data,
+        real_dir=real_dir,
+        models_dir=settings.models_dir,
+        seed=seed,
+        encoder=encoder or settings.encoder,
+        cache_dir=out / ".cache",
+    )
     run_dir = run_suite(available[suite](), ctx, out)
     metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]
     for key, value in metrics.items():
@@ -241,6 +373,25 @@ def eval_compare(run_a: Path = typer.Argument(...), run_b: Path = typer.Argument
     for key, va, vb, delta in rows:
         d = f"{delta:+.4f}" if delta is not None else ""
         typer.echo(f"{key:<{width}}  {str(va):>12}  {str(vb):>12}  {d:>10}")
+
+
+@bench_app.command("search")
+def bench_search(
+    passages: int = typer.Option(100_000, min=100, help="Passages in the latency test."),
+    vectors: int = typer.Option(1_000_000, min=1000, help="Synthetic vectors in the approximate-index test."),
+    encoder: str | None = typer.Option(None, help="Query encoder (default: the configured one)."),
+    out: Path | None = typer.Option(None, help="Write results JSON here as well."),
+) -> None:
+    """Query latency, indexing throughput, bytes per passage, IVF recall at a million vectors."""
+    from eval.bench import machine_description
+    from eval.bench_search import format_search_bench, run_search_bench
+
+    settings = get_settings()
+    result = run_search_bench(settings.models_dir, encoder or settings.encoder, passages, vectors)
+    typer.echo(format_search_bench(result, machine_description()))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def run() -> None:

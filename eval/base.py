@@ -16,6 +16,8 @@ class EvalContext:
     real_dir: Path | None
     models_dir: Path
     seed: int = 0
+    encoder: str = "e5-small"
+    cache_dir: Path | None = None  # reusable work (e.g. embedded indexes) between runs
 
 
 @dataclass

@@ -78,9 +78,7 @@ def run_suite(suite: Evaluator, ctx: EvalContext, out_root: Path) -> Path:
                 fh.write(json.dumps(p, ensure_ascii=False) + "\n")
         for name, writer in result.plots.items():
             writer(tmp / name)
-        (tmp / "report.md").write_text(
-            render_report(suite, result.metrics, meta, result.sections, result.plots)
-        )
+        (tmp / "report.md").write_text(render_report(suite, result.metrics, meta, result.sections, result.plots))
     return target
 
 

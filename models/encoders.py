@@ -43,9 +43,7 @@ class Encoder(abc.ABC):
     def _encode_batch(self, texts: list[str], kind: str) -> np.ndarray:
         """Encode one batch; ``kind`` is ``"query"`` or ``"document"``."""
 
-    def encode_queries(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: bool | None = None
-    ) -> np.ndarray:
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 32, progress: bool | None = None) -> np.ndarray:
         return self._encode(texts, "query", batch_size, progress)
 
     def encode_documents(
@@ -218,9 +216,7 @@ def load_encoder(spec: str, models_dir: Path) -> Encoder:
     path = Path(spec).expanduser()
     if path.is_dir():
         return SentenceTransformerEncoder(path.resolve())
-    raise ArtifactError(
-        f"unknown encoder {spec!r}: use one of {sorted(SHIPPED)} or a sentence-transformers folder"
-    )
+    raise ArtifactError(f"unknown encoder {spec!r}: use one of {sorted(SHIPPED)} or a sentence-transformers folder")
 
 
 @functools.lru_cache(maxsize=4)

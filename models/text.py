@@ -51,3 +51,22 @@ def lemmas(text: str, *, drop_stopwords: bool = True) -> list[str]:
     if drop_stopwords:
         out = [t for t in out if t not in STOPWORDS]
     return out
+
+
+@functools.cache
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("russian")
+
+
+@functools.lru_cache(maxsize=200_000)
+def term_of(lemma_: str) -> str:
+    """The index term of a lemma: its Snowball stem, so that a noun and its verb meet
+    ("выплата", "выплатить" -> "выплат")."""
+    return _stemmer().stemWord(lemma_)
+
+
+def terms(text: str) -> list[str]:
+    """Index terms of a text for lexical retrieval: stems of lemmas, function words dropped."""
+    return [term_of(lm) for lm in lemmas(text)]

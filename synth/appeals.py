@@ -92,8 +92,7 @@ def _formal_letter(c: Case, rng: random.Random) -> str:
     p = c.person
     lines = [
         "Финансовому уполномоченному" if rng.random() < 0.6 else f"В {c.org}",
-        f"от {lx.inflect_name(p, 'gent')}, проживающ{'ей' if p.female else 'его'} по адресу: "
-        f"{lx.address(rng, c.city)}",
+        f"от {lx.inflect_name(p, 'gent')}, проживающ{'ей' if p.female else 'его'} по адресу: {lx.address(rng, c.city)}",
         "",
         "ОБРАЩЕНИЕ",
         "",
@@ -108,9 +107,7 @@ def _formal_letter(c: Case, rng: random.Random) -> str:
 
 def _angry(c: Case, rng: random.Random) -> str:
     start = rng.choice(["Это просто безобразие!", "Сколько можно издеваться над людьми?!", "Я в бешенстве!"])
-    end = rng.choice(
-        ["Разберитесь наконец!!!", "Буду жаловаться везде, вплоть до суда!", "Верните мои деньги!!"]
-    )
+    end = rng.choice(["Разберитесь наконец!!!", "Буду жаловаться везде, вплоть до суда!", "Верните мои деньги!!"])
     return f"{start} {_cap(c.core)} {c.org_short} просто игнорирует мои обращения. {c.demands[0]} {end}"
 
 

@@ -58,9 +58,7 @@ def _decision(i: int, rng: random.Random) -> Decision:
     contract_date = date - dt.timedelta(days=rng.randint(90, 1500))
     claim_date = date - dt.timedelta(days=rng.randint(40, 80))
     claimed = rng.randrange(5_000, 500_000, 10)
-    awarded = {"satisfied": claimed, "partially_satisfied": int(claimed * rng.uniform(0.2, 0.8))}.get(
-        outcome, 0
-    )
+    awarded = {"satisfied": claimed, "partially_satisfied": int(claimed * rng.uniform(0.2, 0.8))}.get(outcome, 0)
     number = f"У-{date.year % 100}-{rng.randint(10000, 199999)}/5010-{rng.randint(1, 12):03d}"
     norms = rng.sample(spec["norms"], k=min(2, len(spec["norms"])))
     money = lx.money
@@ -71,19 +69,14 @@ def _decision(i: int, rng: random.Random) -> Decision:
         f"обращение Заявителя — {consumer.full} — в отношении {org} (далее — Финансовая организация) "
         f"{spec['subject']},",
         "УСТАНОВИЛ:",
-        "Заявитель просит взыскать с Финансовой организации денежные средства в размере "
-        f"{money(claimed, rng)}.",
+        f"Заявитель просит взыскать с Финансовой организации денежные средства в размере {money(claimed, rng)}.",
         f"{lx.format_date(contract_date, rng)} между Заявителем и Финансовой организацией заключён договор "
         f"№ {rng.randint(100000, 9999999)}. {formal} {lx.format_date(claim_date, rng)} Заявитель обратился в "
         f"Финансовую организацию с претензией, которая оставлена без удовлетворения.",
         POSITIONS[outcome],
         f"В соответствии с положениями {norms[0]} финансовая организация обязана исполнить "
         "принятые на себя обязательства. "
-        + (
-            f"Согласно {norms[1]} подлежат учёту установленные законом сроки и условия. "
-            if len(norms) > 1
-            else ""
-        )
+        + (f"Согласно {norms[1]} подлежат учёту установленные законом сроки и условия. " if len(norms) > 1 else "")
         + REASONING[outcome],
         "РЕШИЛ:",
         OPERATIVE[outcome].format(
@@ -122,14 +115,10 @@ def _query(i: int, target: Decision, relevant: list[str], rng: random.Random) ->
         text = f"{org}: {paraphrase}, сумма {amount}"
     else:
         text = f"похожие дела: {paraphrase} ({org})"
-    return SearchQuery(
-        id=f"q-{i:05d}", query=text, category=target.category, target=target.id, relevant=relevant
-    )
+    return SearchQuery(id=f"q-{i:05d}", query=text, category=target.category, target=target.id, relevant=relevant)
 
 
-def generate_decisions(
-    seed: int, n_decisions: int, n_queries: int
-) -> tuple[list[Decision], list[SearchQuery]]:
+def generate_decisions(seed: int, n_decisions: int, n_queries: int) -> tuple[list[Decision], list[SearchQuery]]:
     rng = random.Random(f"{seed}/decisions")
     decisions = [_decision(i, rng) for i in range(n_decisions)]
     by_case: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -229,9 +229,7 @@ def appointment_order_doc(c: Company, date: dt.date) -> DocSpec:
     )
 
 
-def receipt_doc(
-    shop: Company, model: str, imei_code: str, price: int, date: dt.date, rng: random.Random
-) -> DocSpec:
+def receipt_doc(shop: Company, model: str, imei_code: str, price: int, date: dt.date, rng: random.Random) -> DocSpec:
     lines = [
         shop.name,
         f"ИНН {shop.inn}",
@@ -314,9 +312,5 @@ def repair_document_doc(
     return DocSpec("repair_document", "ЗАКАЗ-НАРЯД / АКТ ВЫПОЛНЕННЫХ РАБОТ", lines, fields)
 
 
-def generic_doc(
-    doc_type: str, title: str, body: str, fields: dict, signer: Signature | None = None
-) -> DocSpec:
-    return DocSpec(
-        doc_type, title, [p for p in body.split("\n") if p.strip()], fields, [signer] if signer else []
-    )
+def generic_doc(doc_type: str, title: str, body: str, fields: dict, signer: Signature | None = None) -> DocSpec:
+    return DocSpec(doc_type, title, [p for p in body.split("\n") if p.strip()], fields, [signer] if signer else [])

@@ -42,9 +42,7 @@ def _write_jsonl(path: Path, records: Iterable[dict]) -> int:
     return n
 
 
-def generate(
-    out: Path, seed: int = 0, size: str = "full", progress: Callable[[str], None] = lambda _: None
-) -> dict:
+def generate(out: Path, seed: int = 0, size: str = "full", progress: Callable[[str], None] = lambda _: None) -> dict:
     """Generate every data set into ``out`` (replaced atomically) and return the manifest."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: use one of {sorted(SIZES)}")

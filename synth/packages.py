@@ -228,9 +228,7 @@ def _device_refund(pid: str, defect: str | None, rng: random.Random) -> Package:
         "unsigned_quality_act": "expertise_manufacturing",
     }.get(
         defect or "",
-        rng.choice(
-            ["within_15_days", "repair_46_days", "significant_defect_after_15", "expertise_manufacturing"]
-        ),
+        rng.choice(["within_15_days", "repair_46_days", "significant_defect_after_15", "expertise_manufacturing"]),
     )
     facts, verdict, codes = REFUND_SCENARIOS[scenario](rng)
     consumer = lx.person(rng)
@@ -269,9 +267,7 @@ def _device_refund(pid: str, defect: str | None, rng: random.Random) -> Package:
                 rng,
             )
         )
-    codes = sorted(
-        set(DEFECTS["device_refund"].get(defect, [])) | set(codes if verdict == "likely_invalid" else [])
-    )
+    codes = sorted(set(DEFECTS["device_refund"].get(defect, [])) | set(codes if verdict == "likely_invalid" else []))
     missing = ["receipt"] if defect == "missing_receipt" else []
     return Package(
         pid,
@@ -312,9 +308,7 @@ def _reregistration(pid: str, defect: str | None, rng: random.Random) -> Package
         if act_user == user:
             act_user = lx.Person(user.surname[:-1] + "е", user.first, user.patronymic, user.female)
     signer = c.head.short if by_head else rep.short
-    docs = [
-        acceptance_act_doc(c, act_user, user_pas, number, act_date, True, defect != "unsigned_act", signer)
-    ]
+    docs = [acceptance_act_doc(c, act_user, user_pas, number, act_date, True, defect != "unsigned_act", signer)]
     details = company_details_doc(c)
     if defect == "invalid_inn":
         bad = ids.break_check_digit(c.inn)

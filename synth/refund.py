@@ -259,9 +259,7 @@ def _proper_quality(channel: str, days: int, written_terms: bool):
         f.claim_date = f.transfer_date + dt.timedelta(days=days)
         if channel == "store":
             return f, "likely_invalid", ["P7"]
-        window_end = (
-            f.transfer_date + dt.timedelta(days=7) if written_terms else add_months(f.transfer_date, 3)
-        )
+        window_end = f.transfer_date + dt.timedelta(days=7) if written_terms else add_months(f.transfer_date, 3)
         if f.claim_date > window_end:
             return f, "likely_invalid", ["P8"]
         return f, "likely_valid", []
@@ -338,9 +336,7 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
         out.append("При продаже меня предупредили, что товар уценён из-за недостатка.")
     if f.defect is None:
         if f.channel == "remote" and f.return_terms_in_writing is False:
-            out.append(
-                "Информацию о порядке и сроках возврата товара продавец в письменной форме не предоставил."
-            )
+            out.append("Информацию о порядке и сроках возврата товара продавец в письменной форме не предоставил.")
         out.append("Товар исправен, но мне не подошёл, хочу его вернуть.")
     else:
         found = f" {_d(f.defect_found_date, rng)}" if f.defect_found_date else ""
@@ -356,9 +352,7 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
         if f.quality_check_disputed:
             out.append("С результатами проверки качества я не согласен, недостаток проявляется постоянно.")
     elif f.quality_check == "consumer_fault":
-        out.append(
-            "По результатам проверки качества сервисный центр указал на нарушение правил эксплуатации."
-        )
+        out.append("По результатам проверки качества сервисный центр указал на нарушение правил эксплуатации.")
     if f.expertise_cause == "consumer_fault":
         out.append("Проведённая экспертиза установила, что недостаток возник из-за попадания влаги.")
     elif f.expertise_cause == "manufacturing":

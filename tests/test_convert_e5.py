@@ -127,9 +127,7 @@ def test_meta_records_source_and_parity(models_dir, e5_source):
 
 
 def _prepare_from(source: Path, models_dir: Path):
-    return CliRunner().invoke(
-        app, ["--models-dir", str(models_dir), "models", "prepare", "--source", str(source)]
-    )
+    return CliRunner().invoke(app, ["--models-dir", str(models_dir), "models", "prepare", "--source", str(source)])
 
 
 def _assert_nothing_left(models_dir: Path):

@@ -19,9 +19,7 @@ def tfidf_logreg(seed: int = 0):
 
     features = make_union(
         TfidfVectorizer(preprocessor=normalise, ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-        TfidfVectorizer(
-            preprocessor=normalise, analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True
-        ),
+        TfidfVectorizer(preprocessor=normalise, analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True),
     )
     return make_pipeline(features, LogisticRegression(C=5.0, max_iter=2000, random_state=seed))
 
@@ -62,9 +60,7 @@ class BaselineSuite(Evaluator):
         out.metrics[f"{key}_accuracy"] = round(res["accuracy"], 4)
         out.metrics[f"{key}_macro_f1"] = round(res["macro_f1"], 4)
         for i, p, y, pr in zip(ids, pred, test_y, proba.max(1), strict=True):
-            out.predictions.append(
-                {"dataset": key, "id": i, "gold": y, "pred": p, "probability": round(float(pr), 4)}
-            )
+            out.predictions.append({"dataset": key, "id": i, "gold": y, "pred": p, "probability": round(float(pr), 4)})
         out.plots[f"confusion_{key}.png"] = partial(
             plot_confusion, matrix=res["confusion"], labels=labels, title=f"{key}: TF-IDF + LR"
         )
@@ -99,9 +95,7 @@ class BaselineSuite(Evaluator):
             from sklearn.metrics import f1_score
 
             model = tfidf_logreg(ctx.seed).fit([r["text"] for r in tr], [r["category"] for r in tr])
-            in_family = f1_score(
-                [r["category"] for r in te], model.predict([r["text"] for r in te]), average="macro"
-            )
+            in_family = f1_score([r["category"] for r in te], model.predict([r["text"] for r in te]), average="macro")
             out.metrics[f"synthetic_{taxonomy}_in_family_macro_f1"] = round(float(in_family), 4)
             rows.append([taxonomy, len(train), len(test), res["accuracy"], res["macro_f1"], float(in_family)])
         out.metrics["synthetic_heldout_macro_f1"] = round(float(np.mean(heldout)), 4)

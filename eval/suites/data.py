@@ -48,9 +48,7 @@ class DataSuite(Evaluator):
             train = [r["text"] for r in recs if r["split"] == "train"]
             test = [r["text"] for r in recs if r["split"] == "test"]
             sims = max_similarity_to(train, test)
-            metrics[f"appeals_{taxonomy}_test_near_duplicate_rate"] = round(
-                float((sims >= NEAR_DUPLICATE).mean()), 4
-            )
+            metrics[f"appeals_{taxonomy}_test_near_duplicate_rate"] = round(float((sims >= NEAR_DUPLICATE).mean()), 4)
             metrics[f"appeals_{taxonomy}_test_max_train_similarity_mean"] = round(float(sims.mean()), 4)
             norm_train = set(train)
             metrics[f"appeals_{taxonomy}_test_exact_in_train"] = sum(1 for t in test if t in norm_train)

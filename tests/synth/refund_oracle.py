@@ -50,9 +50,7 @@ def judge(f: dict) -> tuple[str, list[str], list[str]]:
         if not f["quality_check_disputed"]:
             fired.add("P6")
 
-    repairs = [
-        (_d(r["handed_over"]), _d(r["returned"]), r["defect"], r["agreed_term_days"]) for r in f["repairs"]
-    ]
+    repairs = [(_d(r["handed_over"]), _d(r["returned"]), r["defect"], r["agreed_term_days"]) for r in f["repairs"]]
     repair_days = sum(((b or claim) - a).days for a, b, _, _ in repairs)
     found = _d(f["defect_found_date"]) or claim
     months = f["warranty_months"] or 0

@@ -78,9 +78,7 @@ def test_typo_rate_is_controlled():
     text = "Прошу вернуть страховую премию по договору страхования жизни заемщика " * 20
     words = len(re.findall(r"[А-Яа-яЁё]{4,}", text))
     assert add_typos(text, 0.0, random.Random(0)) == text
-    changed = sum(
-        a != b for a, b in zip(text.split(), add_typos(text, 0.1, random.Random(0)).split(), strict=True)
-    )
+    changed = sum(a != b for a, b in zip(text.split(), add_typos(text, 0.1, random.Random(0)).split(), strict=True))
     # about 10 % of the long words, allowing for chance
     assert 0.04 * words < changed < 0.2 * words
 

@@ -23,10 +23,7 @@ def test_queries_point_at_decisions_of_the_same_case():
     for q in queries:
         target = by_id[q.target]
         assert q.target in q.relevant and q.category == target.category
-        assert all(
-            by_id[r].issue == target.issue and by_id[r].organisation == target.organisation
-            for r in q.relevant
-        )
+        assert all(by_id[r].issue == target.issue and by_id[r].organisation == target.organisation for r in q.relevant)
         # A paraphrase, not a copy: the query shares few words with the decision's wording.
         shared = set(q.query.lower().split()) & set(target.text.lower().split())
         assert len(shared) < len(q.query.split()) * 0.6

@@ -36,9 +36,7 @@ def test_generation_is_deterministic_without_packages(tmp_path, monkeypatch):
     generate(tmp_path / "a", seed=4, size="tiny")
     generate(tmp_path / "b", seed=4, size="tiny")
     for name in ("appeals", "decisions", "search_queries", "refund_cases"):
-        assert (tmp_path / "a" / f"{name}.jsonl").read_bytes() == (
-            tmp_path / "b" / f"{name}.jsonl"
-        ).read_bytes()
+        assert (tmp_path / "a" / f"{name}.jsonl").read_bytes() == (tmp_path / "b" / f"{name}.jsonl").read_bytes()
 
 
 def test_unknown_size_is_refused_and_leaves_nothing(tmp_path):

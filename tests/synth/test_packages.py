@@ -69,8 +69,7 @@ def test_identifiers_in_complete_packages_pass_checksums(records):
             for key in ("inn", "seller_inn", "organisation_inn", "company_inn", "principal_inn"):
                 if key in d["fields"]:
                     assert inn_ok(d["fields"][key]) == (
-                        r["defect"] != "invalid_inn"
-                        or d["doc_type"] not in ("company_details", "receipt", "contract")
+                        r["defect"] != "invalid_inn" or d["doc_type"] not in ("company_details", "receipt", "contract")
                     ), (r["id"], key)
 
 
@@ -79,9 +78,7 @@ def test_real_tesseract_reads_a_generated_scan(records, small_dataset):
     """GIVEN a degraded JPEG scan WHEN tesseract (rus) reads it THEN the document's title is there."""
     doc = next(d for r in records for d in r["documents"] if d["scan"]["format"] == "jpeg")
     image = small_dataset / "packages" / doc["scan"]["files"][0]
-    out = subprocess.run(
-        ["tesseract", str(image), "-", "-l", "rus"], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run(["tesseract", str(image), "-", "-l", "rus"], capture_output=True, text=True, check=True)
     first_word = doc["text"].split()[0].strip("«»:,.")
     assert first_word.lower() in out.stdout.lower(), (first_word, out.stdout[:300])
 

@@ -1,0 +1,29 @@
+"""Retrieval metrics over ranked id lists."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+
+def recall_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+
+
+def mrr_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    for i, r in enumerate(ranked[:k], start=1):
+        if r in relevant:
+            return 1.0 / i
+    return 0.0
+
+
+def ndcg_at(ranked: Sequence[str], grades: Mapping[str, float], k: int) -> float:
+    """nDCG with graded relevance (gain = grade, log2 discount)."""
+    dcg = sum(grades.get(r, 0.0) / math.log2(i + 1) for i, r in enumerate(ranked[:k], start=1))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, start=1))
+    return dcg / idcg if idcg else 0.0
+
+
+def precision_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    return len([r for r in ranked[:k] if r in relevant]) / k

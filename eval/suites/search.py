@@ -1,0 +1,225 @@
+"""Search suite: dense-only, lexical-only and hybrid side by side, on synthetic paraphrased
+queries and on the real SPb appeals; plus approximate-vs-flat recall on a large collection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections import Counter
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from eval.base import EvalContext, EvalOutput, Evaluator
+from eval.ir_metrics import mrr_at, ndcg_at, precision_at, recall_at
+from eval.report import markdown_table
+from search.hybrid import MODES, DecisionIndex
+from search.types import DecisionRecord
+
+SPB_QUERIES = 1000  # held-out appeals used as queries (seeded sample of the test month)
+APPROX_N = 200_000  # vectors in the approximate-vs-flat check (the benchmark goes to 1,000,000)
+
+
+def clustered_vectors(n: int, dim: int, clusters: int, rng: np.random.Generator, spread: float = 1.5) -> np.ndarray:
+    """Unit vectors around random centres: the neighbourhood structure real embeddings have."""
+    centres = rng.standard_normal((clusters, dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    x = centres[rng.integers(0, clusters, n)] + spread * rng.standard_normal((n, dim)).astype(np.float32) / np.sqrt(dim)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def approx_recall(n: int, dim: int, nprobes: tuple[int, ...], queries: int = 200, seed: int = 0) -> list[dict]:
+    """recall@10 of the IVF index against exact search on ``n`` clustered synthetic vectors, and
+    single-query search latency, for each ``nprobe`` (the index is trained once)."""
+    import time
+
+    import faiss
+
+    from search.dense import DenseIndex
+
+    rng = np.random.default_rng(seed)
+    base = clustered_vectors(n + queries, dim, max(64, n // 50), rng)
+    q, base = base[:queries], base[queries:]
+    flat = faiss.IndexFlatIP(dim)
+    flat.add(base)
+    _, truth = flat.search(q, 10)
+    dense = DenseIndex(dim, "synthetic", "0", kind="ivf")
+    t0 = time.perf_counter()
+    dense.add(np.arange(n, dtype=np.int64), base)
+    dense.to_ivf()
+    build_s = time.perf_counter() - t0
+    del flat, base
+    results = []
+    for nprobe in nprobes:
+        dense.nprobe = nprobe
+        lat, found = [], []
+        for i in range(queries):
+            t0 = time.perf_counter()
+            _, got = dense.search(q[i : i + 1], 10)
+            lat.append((time.perf_counter() - t0) * 1000)
+            found.append(len(set(got[0]) & set(truth[i])) / 10)
+        results.append(
+            {
+                "n": n,
+                "nprobe": nprobe,
+                "recall_at_10_vs_flat": float(np.mean(found)),
+                "search_ms_p50": float(np.percentile(lat, 50)),
+                "search_ms_p95": float(np.percentile(lat, 95)),
+                "build_s": build_s,
+            }
+        )
+    return results
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+class SearchSuite(Evaluator):
+    name = "search"
+    primary_metric = "synthetic_hybrid_ndcg_at_10"
+
+    def __call__(self, ctx: EvalContext) -> EvalOutput:
+        from models.encoders import load_encoder
+
+        encoder = load_encoder(ctx.encoder, ctx.models_dir)
+        out = EvalOutput(metrics={}, versions={"encoder": f"{encoder.name}@{encoder.version}"})
+        self._tmp = tempfile.TemporaryDirectory(prefix="search-eval-")
+        cache = Path(ctx.cache_dir) if ctx.cache_dir else Path(self._tmp.name)
+        if ctx.data_dir is not None:
+            self._synthetic(ctx, encoder, cache, out)
+        if ctx.real_dir is not None:
+            self._spb(ctx, encoder, cache, out)
+        sweep = approx_recall(APPROX_N, encoder.dim, nprobes=(16, 64, 256), seed=ctx.seed)
+        for r in sweep:
+            out.metrics[f"approx_ivf_nprobe{r['nprobe']}_recall_at_10_vs_flat"] = round(r["recall_at_10_vs_flat"], 4)
+            out.metrics[f"approx_ivf_nprobe{r['nprobe']}_search_ms_p95"] = round(r["search_ms_p95"], 3)
+        rows = [[r["n"], r["nprobe"], r["recall_at_10_vs_flat"], r["search_ms_p50"], r["search_ms_p95"]] for r in sweep]
+        out.sections.append(
+            (
+                f"Approximate (IVF) vs exact search, {APPROX_N:,} clustered synthetic vectors "
+                "(a hard case: weak neighbourhoods)",
+                markdown_table(["vectors", "nprobe", "recall@10 vs flat", "p50 ms", "p95 ms"], rows),
+            )
+        )
+        self._tmp.cleanup()
+        return out
+
+    def _index(self, folder: Path, encoder, records: list[DecisionRecord]) -> DecisionIndex:
+        index = DecisionIndex(folder, encoder)
+        index.add(records, progress=True)
+        return index
+
+    def _synthetic(self, ctx, encoder, cache: Path, out: EvalOutput) -> None:
+        path = ctx.data_dir / "decisions.jsonl"
+        folder = cache / f"synthetic-{_file_hash(path)}-{encoder.name}"
+        with open(path, encoding="utf-8") as fh:
+            records = [DecisionRecord.from_json(json.loads(line)) for line in fh]
+        index = self._index(folder, encoder, records)
+        with open(ctx.data_dir / "search_queries.jsonl", encoding="utf-8") as fh:
+            queries = [json.loads(line) for line in fh]
+        rows = []
+        for mode in MODES:
+            agg = Counter()
+            for q in queries:
+                ranked = [h.decision_id for h in index.search(q["query"], 10, mode=mode)]
+                rel = set(q["relevant"])
+                grades = {r: 1.0 for r in rel} | {q["target"]: 2.0}
+                for k in (1, 5, 10):
+                    agg[f"recall_at_{k}"] += recall_at(ranked, rel, k)
+                agg["mrr_at_10"] += mrr_at(ranked, rel, 10)
+                agg["ndcg_at_10"] += ndcg_at(ranked, grades, 10)
+                if mode == "hybrid":
+                    out.predictions.append(
+                        {"dataset": "synthetic", "query_id": q["id"], "ranked": ranked, "relevant": q["relevant"]}
+                    )
+            for key, v in agg.items():
+                out.metrics[f"synthetic_{mode}_{key}"] = round(v / len(queries), 4)
+            rows.append(
+                [mode]
+                + [
+                    agg[k] / len(queries)
+                    for k in ("recall_at_1", "recall_at_5", "recall_at_10", "mrr_at_10", "ndcg_at_10")
+                ]
+            )
+        index.close()
+        out.sections.append(
+            (
+                f"Synthetic decisions: {len(records)} decisions, {len(queries)} paraphrased queries",
+                markdown_table(["mode", "recall@1", "recall@5", "recall@10", "MRR@10", "nDCG@10"], rows),
+            )
+        )
+        out.plots["recall_at_k.png"] = partial(_plot_recall, rows=rows)
+
+    def _spb(self, ctx, encoder, cache: Path, out: EvalOutput) -> None:
+        from eval.realdata import load_spb_appeals, temporal_split
+
+        split = temporal_split(load_spb_appeals(ctx.real_dir))
+        corpus = split["train"] + split["validation"]
+        rng = np.random.default_rng(ctx.seed)
+        test = split["test"]
+        queries = [test[i] for i in sorted(rng.choice(len(test), size=min(SPB_QUERIES, len(test)), replace=False))]
+        records = [
+            DecisionRecord(a.id, a.text, category=a.category, meta={"reason": a.reason, "answer": a.answer})
+            for a in corpus
+        ]
+        digest = hashlib.sha256("".join(a.id for a in corpus).encode()).hexdigest()[:16]
+        index = self._index(cache / f"spb-{digest}-{encoder.name}", encoder, records)
+        reason_of = {a.id: a.reason for a in corpus}
+        per_reason = Counter(a.reason for a in corpus)
+        majority = per_reason.most_common(1)[0][0]
+        rows = []
+        for mode in MODES:
+            p10, ndcg = 0.0, 0.0
+            for q in queries:
+                ranked = [h.decision_id for h in index.search(q.text, 10, mode=mode)]
+                same = {r for r in ranked if reason_of.get(r) == q.reason}
+                p10 += precision_at(ranked, same, 10)
+                # Binary gains; the ideal ranking has min(10, appeals of that reason) relevant hits.
+                ideal = {f"ideal-{i}": 1.0 for i in range(min(10, per_reason[q.reason]))}
+                dcg = ndcg_at(ranked, {r: 1.0 for r in same}, 10) * _idcg(len(same)) if same else 0.0
+                ndcg += dcg / _idcg(len(ideal)) if ideal else 0.0
+            out.metrics[f"spb_{mode}_precision_at_10"] = round(p10 / len(queries), 4)
+            out.metrics[f"spb_{mode}_ndcg_at_10"] = round(ndcg / len(queries), 4)
+            rows.append([mode, p10 / len(queries), ndcg / len(queries)])
+        base = sum(q.reason == majority for q in queries) / len(queries)
+        out.metrics["spb_majority_reason_precision_at_10"] = round(base, 4)
+        rows.append([f"majority reason ({majority})", base, ""])
+        index.close()
+        out.sections.append(
+            (
+                f"SPb appeals: {len(corpus)} indexed (Oct-Nov), {len(queries)} December queries; "
+                "relevant = same reason",
+                markdown_table(["mode", "precision@10", "nDCG@10"], rows),
+            )
+        )
+
+
+def _idcg(n: int) -> float:
+    import math
+
+    return sum(1 / math.log2(i + 1) for i in range(1, min(n, 10) + 1))
+
+
+def _plot_recall(path: Path, rows: list) -> None:
+    from eval.report import _pyplot
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        ax.plot([1, 5, 10], row[1:4], marker="o", label=row[0])
+    ax.set_xlabel("k")
+    ax.set_ylabel("recall@k")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("Synthetic paraphrased queries")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,312 @@
+"""Similar-decision search: the store, the dense and lexical indexes, fusion, filters, snippets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from models.encoders import Encoder
+from models.registry import ArtifactError
+from search.chunking import chunk_text
+from search.dense import DenseIndex
+from search.lexical import LexicalIndex
+from search.snippets import highlight
+from search.store import DecisionStore, text_hash
+from search.types import DecisionRecord, Hit, SearchError, SearchFilters
+
+log = logging.getLogger(__name__)
+
+MAX_K = 100
+MAX_QUERY_CHARS = 20_000
+RRF_K = 60  # the usual constant of reciprocal-rank fusion
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass
+class FusionWeights:
+    dense: float = 1.0
+    lexical: float = 1.0
+
+
+@dataclass
+class IngestStats:
+    read: int = 0
+    skipped: int = 0  # bad lines, counted and reported
+    changed: int = 0
+    indexed: int = 0
+    passages: int = 0
+    embedded: int = 0  # passages that needed the encoder (the rest came from the cache)
+
+
+def read_corpus(path: Path, stats: IngestStats) -> Iterator[DecisionRecord]:
+    """Records of a JSONL corpus; a malformed line is skipped, counted and logged, never fatal."""
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            stats.read += 1
+            try:
+                yield DecisionRecord.from_json(json.loads(line))
+            except (json.JSONDecodeError, SearchError) as exc:
+                stats.skipped += 1
+                log.warning("%s:%d skipped: %s", path, lineno, exc)
+
+
+def indexed_text(r: DecisionRecord) -> str:
+    """What the indexes see: the title (subject, organisation) leads the first passage."""
+    return f"{r.title}\n\n{r.text}" if r.title else r.text
+
+
+class DecisionIndex:
+    """All of search behind one object: open it once, share it (the API keeps one)."""
+
+    def __init__(self, folder: Path, encoder: Encoder, dense_kind: str = "auto", ivf_threshold: int = 200_000):
+        self.folder = Path(folder)
+        self.encoder = encoder
+        self.store = DecisionStore(self.folder / "decisions.sqlite")
+        self.encoder_key = f"{encoder.name}@{encoder.version}"
+        dense_dir, lexical_dir = self.folder / "dense", self.folder / "lexical"
+        if (dense_dir / "meta.json").exists():
+            self.dense = DenseIndex.load(dense_dir, encoder.name, encoder.version)
+        else:
+            self.dense = DenseIndex(encoder.dim, encoder.name, encoder.version, dense_kind, ivf_threshold)
+        try:
+            self.lexical = LexicalIndex.load(lexical_dir)
+        except ArtifactError as exc:
+            # Missing, broken or made by another analyzer: BM25 needs no encoder, so rebuild it
+            # from the stored passages rather than refuse.
+            if self.dense.count:
+                log.warning("rebuilding the lexical index: %s", exc)
+            self.lexical = LexicalIndex()
+            for batch in self.store.iter_passages():
+                self.lexical.add([p for p, _ in batch], [t for _, t in batch])
+        if self.dense.count != self.lexical.count:
+            # Only a crash between the two saves leaves them apart; the embedding cache makes a
+            # re-index cheap, so start both afresh rather than guess which one is right.
+            log.warning(
+                "dense and lexical indexes disagree (%d vs %d passages): re-indexing",
+                self.dense.count,
+                self.lexical.count,
+            )
+            self.reset_indexes()
+
+    def reset_indexes(self) -> None:
+        """Empty both indexes and mark every decision for re-indexing (vectors stay cached)."""
+        self.dense = DenseIndex(
+            self.encoder.dim,
+            self.encoder.name,
+            self.encoder.version,
+            self.dense.kind,
+            self.dense.ivf_threshold,
+            self.dense.nprobe,
+        )
+        self.lexical = LexicalIndex()
+        self.store.drop_passages(list(self.store.ids()))
+        self.store.mark_all_unindexed()
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        records: Iterable[DecisionRecord],
+        progress: bool | None = None,
+        stats: IngestStats | None = None,
+    ) -> IngestStats:
+        """Insert or update decisions and index them; unchanged texts are not re-embedded."""
+        stats = stats or IngestStats()
+        changed, dropped = self.store.upsert(records)
+        self._remove_pids(dropped)
+        stats.changed += len(changed)
+        self.index_pending(progress=progress, stats=stats)
+        return stats
+
+    def delete(self, ids: Iterable[str]) -> list[str]:
+        found, pids = self.store.delete(ids)
+        self._remove_pids(pids)
+        self.save()
+        return found
+
+    def _remove_pids(self, pids: list[int]) -> None:
+        if pids:
+            self.dense.remove(pids)
+            self.lexical.remove(pids)
+
+    def index_pending(
+        self,
+        batch: int = 64,
+        checkpoint: int = 1024,
+        progress: bool | None = None,
+        stats: IngestStats | None = None,
+    ) -> IngestStats:
+        """Embed and index every stored decision not yet indexed, saving every ``checkpoint``
+        decisions, so an interrupted build resumes where it stopped."""
+        stats = stats or IngestStats()
+        pending = self.store.pending()
+        if not pending:
+            return stats
+        show = progress if progress is not None else len(pending) > 50
+        done: list[str] = []
+        with tqdm(total=len(pending), desc="indexing decisions", unit="decision", disable=not show) as bar:
+            for start in range(0, len(pending), batch):
+                group = pending[start : start + batch]
+                # Passages left by an interrupted run are dropped and made again.
+                self._remove_pids(self.store.drop_passages([r.id for r in group]))
+                passages = [p for r in group for p in chunk_text(r.id, indexed_text(r))]
+                pids = self.store.add_passages(passages)
+                texts = [p.text for p in passages]
+                vectors = self._embed(texts, stats)
+                self.dense.add(np.asarray(pids, dtype=np.int64), vectors)
+                self.lexical.add(pids, texts)
+                stats.passages += len(passages)
+                done += [r.id for r in group]
+                bar.update(len(group))
+                if len(done) >= checkpoint:
+                    self.save()
+                    self.store.mark_indexed(done)
+                    stats.indexed += len(done)
+                    done = []
+        self.save()
+        self.store.mark_indexed(done)
+        stats.indexed += len(done)
+        return stats
+
+    def _embed(self, texts: list[str], stats: IngestStats) -> np.ndarray:
+        hashes = [text_hash(t) for t in texts]
+        cached = self.store.cached_vectors(list(set(hashes)), self.encoder_key)
+        missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in cached}.items())
+        if missing:
+            vecs = self.encoder.encode_documents([t for _, t in missing], progress=False)
+            fresh = {h: v for (h, _), v in zip(missing, vecs, strict=True)}
+            self.store.cache_vectors(fresh, self.encoder_key)
+            cached.update(fresh)
+            stats.embedded += len(missing)
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.stack([cached[h] for h in hashes]).astype(np.float32)
+
+    def save(self) -> None:
+        self.dense.save(self.folder / "dense")
+        self.lexical.save(self.folder / "lexical")
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def validate(self, query: str, k: int, filters: SearchFilters, mode: str) -> None:
+        if not isinstance(query, str) or not query.strip():
+            raise SearchError("empty_query", "the query is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            raise SearchError(
+                "query_too_long", f"the query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}"
+            )
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+            raise SearchError("bad_k", f"k must be an integer from 1 to {MAX_K}, got {k!r}")
+        if mode not in MODES:
+            raise SearchError("bad_mode", f"mode must be one of {MODES}, got {mode!r}")
+        for col in ("category", "outcome", "organisation"):
+            value = getattr(filters, col)
+            if value is not None and value not in self.store.distinct(col):
+                raise SearchError("unknown_filter_value", f"no decision has {col} = {value!r}")
+        for name in ("date_from", "date_to"):
+            value = getattr(filters, name)
+            if value is not None:
+                import datetime as dt
+
+                try:
+                    dt.date.fromisoformat(value)
+                except (TypeError, ValueError) as exc:
+                    raise SearchError("bad_filter", f"{name} must be YYYY-MM-DD, got {value!r}") from exc
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: str = "hybrid",
+        weights: FusionWeights | None = None,
+        candidates: int | None = None,
+    ) -> list[Hit]:
+        """Decisions most similar to ``query``, best first, one hit per decision.
+
+        Raises:
+            SearchError: bad query, k, mode or filter (with a stable ``code``).
+        """
+        filters = filters or SearchFilters()
+        weights = weights or FusionWeights()
+        self.validate(query, k, filters, mode)
+        allowed = None
+        if filters.active:
+            ids = self.store.filter_ids(filters)
+            if not ids:
+                return []
+            allowed = self.store.passage_ids(ids)
+        n = candidates or max(100, 10 * k)
+        scores: dict[int, float] = {}
+        if mode in ("dense", "hybrid") and self.dense.count:
+            qv = self.encoder.encode_queries([query], progress=False)
+            d_scores, d_ids = self.dense.search(qv, n, allowed)
+            for rank, (pid, s) in enumerate(zip(d_ids[0], d_scores[0], strict=True)):
+                if pid >= 0:
+                    scores[int(pid)] = scores.get(int(pid), 0.0) + (
+                        weights.dense / (RRF_K + rank + 1) if mode == "hybrid" else float(s)
+                    )
+        if mode in ("lexical", "hybrid"):
+            l_scores, l_ids = self.lexical.search(query, n, allowed)
+            for rank, (pid, s) in enumerate(zip(l_ids, l_scores, strict=True)):
+                scores[int(pid)] = scores.get(int(pid), 0.0) + (
+                    weights.lexical / (RRF_K + rank + 1) if mode == "hybrid" else float(s)
+                )
+        return self._group(query, scores, k)
+
+    def _group(self, query: str, scores: dict[int, float], k: int) -> list[Hit]:
+        """One hit per decision (its best passage), best first, cut to ``k``."""
+        if not scores:
+            return []
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        info = self.store.passages([pid for pid, _ in ranked])
+        best: dict[str, tuple[float, int]] = {}
+        for pid, s in ranked:
+            if pid not in info:
+                continue  # a passage deleted since the index was saved
+            did = info[pid][0]
+            if did not in best:
+                best[did] = (s, pid)
+                if len(best) == k:
+                    break
+        meta = self.store.get(best)
+        hits = []
+        for did, (s, pid) in best.items():
+            m = meta.get(did)
+            if m is None:
+                continue
+            hits.append(
+                Hit(
+                    did,
+                    float(s),
+                    m["title"],
+                    m["category"],
+                    m["outcome"],
+                    m["organisation"],
+                    m["date"],
+                    highlight(info[pid][2], query),
+                    info[pid][1],
+                    m["meta"],
+                )
+            )
+        return hits
+
+    def stats(self) -> dict:
+        return {
+            "decisions": self.store.count(),
+            "indexed_decisions": self.store.count(indexed_only=True),
+            "passages": self.dense.count,
+            "encoder": self.encoder_key,
+            "dense_layout": self.dense.layout,
+        }
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.base import EvalContext
+from eval.ir_metrics import mrr_at, ndcg_at, precision_at, recall_at
+from eval.runner import run_suite
+from eval.suites import search as search_suite
+
+
+def test_ir_metrics_by_hand():
+    ranked = ["a", "x", "b", "y"]
+    assert recall_at(ranked, {"a", "b", "c"}, 1) == pytest.approx(1 / 3)
+    assert recall_at(ranked, {"a", "b", "c"}, 3) == pytest.approx(2 / 3)
+    assert mrr_at(["x", "a"], {"a"}, 10) == 0.5 and mrr_at(["x"], {"a"}, 10) == 0.0
+    assert precision_at(ranked, {"a", "b"}, 4) == 0.5
+    # gains 2 at rank 1 and 1 at rank 3: DCG = 2 + 1/log2(4) = 2.5; ideal = 2 + 1/log2(3)
+    assert ndcg_at(ranked, {"a": 2, "b": 1}, 10) == pytest.approx(2.5 / (2 + 1 / 1.5849625), rel=1e-6)
+
+
+def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr(search_suite, "APPROX_N", 5000)
+    ctx = EvalContext(
+        data_dir=small_dataset, real_dir=None, models_dir=tmp_path, encoder="navec", cache_dir=tmp_path / "cache"
+    )
+    run = run_suite(search_suite.SearchSuite(), ctx, tmp_path / "runs")
+    m = json.loads((run / "metrics.json").read_text())["metrics"]
+    for mode in ("dense", "lexical", "hybrid"):
+        assert 0 <= m[f"synthetic_{mode}_recall_at_1"] <= m[f"synthetic_{mode}_recall_at_10"] <= 1
+    # Org names and case wording are in the queries: lexical retrieval must find most of them.
+    assert m["synthetic_lexical_recall_at_10"] > 0.8
+    assert m["approx_ivf_nprobe256_recall_at_10_vs_flat"] >= m["approx_ivf_nprobe16_recall_at_10_vs_flat"]
+    assert (run / "recall_at_k.png").exists()
+    # A second run reuses the cached index: nothing is embedded again.
+    run2 = run_suite(search_suite.SearchSuite(), ctx, tmp_path / "runs")
+    assert json.loads((run2 / "metrics.json").read_text())["metrics"]["synthetic_hybrid_ndcg_at_10"] == pytest.approx(
+        m["synthetic_hybrid_ndcg_at_10"]
+    )

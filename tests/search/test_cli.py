@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from claims.cli import app
+from tests.search.test_hybrid import CORPUS
+
+
+def test_index_build_search_delete(tmp_path, monkeypatch, models_dir):
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CLAIMS_ENCODER", "navec")
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in CORPUS) + "\nnot json\n", encoding="utf-8")
+    run = CliRunner().invoke
+    built = run(app, ["index", "build", "--corpus", str(corpus)])
+    assert built.exit_code == 0 and "read 5 records (1 bad lines skipped), 4 new or changed" in built.output
+    again = run(app, ["index", "build", "--corpus", str(corpus)])
+    assert "0 new or changed" in again.output  # resumable / idempotent: nothing re-embedded
+    found = run(app, ["search", "списали деньги с карты", "-k", "2", "--json"])
+    assert found.exit_code == 0
+    hits = json.loads(found.output)["hits"]
+    assert hits[0]["decision_id"] == "d3" and set(hits[0]) >= {"score", "title", "snippet", "meta", "outcome"}
+    filtered = json.loads(run(app, ["search", "выплата", "--outcome", "denied", "--json"]).output)["hits"]
+    assert {h["outcome"] for h in filtered} == {"denied"}
+    bad = run(app, ["search", "вклад", "-k", "0"])
+    assert bad.exit_code == 2 and "bad_k" in bad.output
+    assert run(app, ["index", "delete", "d3"]).exit_code == 0
+    hits = json.loads(run(app, ["search", "списали деньги с карты", "--json"]).output)["hits"]
+    assert "d3" not in {h["decision_id"] for h in hits}
+    assert run(app, ["index", "delete", "nope"]).exit_code == 1

@@ -1,0 +1,182 @@
+"""The search facade on a small corpus with a real shipped encoder (navec: fast), and once with e5."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from search.hybrid import DecisionIndex, FusionWeights, IngestStats, read_corpus
+from search.types import DecisionRecord, SearchError, SearchFilters
+
+CORPUS = [
+    {
+        "id": "d1",
+        "title": "Решение по ОСАГО",
+        "category": "osago",
+        "outcome": "satisfied",
+        "date": "2023-02-01",
+        "organisation": "СПАО «Ингосстрах»",
+        "text": "Страховщик не выплатил страховое возмещение по договору ОСАГО после аварии.\n\n"
+        "Финансовый уполномоченный взыскал со страховщика неустойку за просрочку выплаты.",
+    },
+    {
+        "id": "d2",
+        "title": "Решение по вкладу",
+        "category": "deposits",
+        "outcome": "denied",
+        "date": "2024-05-10",
+        "organisation": "ПАО Сбербанк",
+        "text": "Банк начислил проценты по вкладу по ставке до востребования.\n\nТребования отклонены.",
+    },
+    {
+        "id": "d3",
+        "title": "Решение по карте",
+        "category": "bank_accounts_cards",
+        "outcome": "satisfied",
+        "date": "2025-01-20",
+        "organisation": "ПАО Сбербанк",
+        "court": "нет",
+        "text": "С банковской карты без согласия клиента списаны деньги мошенниками.\n\nБанк обязан вернуть деньги.",
+    },
+    {
+        "id": "d4",
+        "title": "Ещё решение по ОСАГО",
+        "category": "osago",
+        "outcome": "denied",
+        "date": "2022-07-07",
+        "organisation": "САО «ВСК»",
+        "text": "Страховая компания отказала в выплате по ОСАГО: повреждения не соответствуют аварии.",
+    },
+]
+
+
+@pytest.fixture
+def corpus_file(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    lines = [json.dumps(r, ensure_ascii=False) for r in CORPUS] + ["{broken", json.dumps({"id": "x"})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def index(tmp_path, navec_encoder, corpus_file):
+    idx = DecisionIndex(tmp_path / "idx", navec_encoder)
+    stats = IngestStats()
+    idx.add(read_corpus(corpus_file, stats), stats=stats)
+    assert (stats.read, stats.skipped, stats.changed) == (6, 2, 4)
+    yield idx
+    idx.close()
+
+
+def test_finds_by_meaning_and_by_word_form(index):
+    hits = index.search("страховая не заплатила после ДТП", 2)
+    assert hits[0].category == "osago"
+    assert len({h.decision_id for h in hits}) == len(hits)  # one hit per decision
+    lexical = index.search("выплату", 4, mode="lexical")
+    assert {h.decision_id for h in lexical} == {"d1", "d4"}
+    assert "<mark>" in lexical[0].snippet
+
+
+def test_filters_apply_before_truncation(index):
+    """The best match overall is an OSAGO decision; with outcome=denied and k=1 the denied OSAGO
+    decision must come back, not an empty list."""
+    hits = index.search("страховщик не выплатил возмещение по ОСАГО", 1, SearchFilters(outcome="denied"))
+    assert [h.decision_id for h in hits] == ["d4"]
+    hits = index.search("деньги", 5, SearchFilters(date_from="2024-01-01", organisation="ПАО Сбербанк"))
+    assert {h.decision_id for h in hits} <= {"d2", "d3"}
+    assert index.search("деньги", 5, SearchFilters(date_to="2000-01-01")) == []
+
+
+def test_extra_fields_come_back_as_meta(index):
+    hit = next(h for h in index.search("карта мошенники", 3) if h.decision_id == "d3")
+    assert hit.meta == {"court": "нет"} and hit.to_json()["date"] == "2025-01-20"
+
+
+@pytest.mark.parametrize(
+    "query, k, filters, mode, code",
+    [
+        ("   ", 5, None, "hybrid", "empty_query"),
+        ("ж" * 2_000_000, 5, None, "hybrid", "query_too_long"),
+        ("вклад", 0, None, "hybrid", "bad_k"),
+        ("вклад", 10**9, None, "hybrid", "bad_k"),
+        ("вклад", 5, SearchFilters(category="nope"), "hybrid", "unknown_filter_value"),
+        ("вклад", 5, SearchFilters(date_from="01.01.2024"), "hybrid", "bad_filter"),
+        ("вклад", 5, None, "magic", "bad_mode"),
+    ],
+)
+def test_bad_input_is_a_clear_error(index, query, k, filters, mode, code):
+    with pytest.raises(SearchError) as err:
+        index.search(query, k, filters, mode=mode)
+    assert err.value.code == code
+
+
+def test_update_and_delete_are_incremental(index, navec_encoder, tmp_path):
+    before = index.dense.count
+    stats = index.add([DecisionRecord("d2", "Ломбард продал заложенное кольцо раньше срока.", category="pawnshop")])
+    assert stats.changed == 1 and index.dense.count == before  # one passage out, one in
+    assert index.search("ломбард кольцо", 1)[0].decision_id == "d2"
+    assert index.delete(["d2", "nope"]) == ["d2"]
+    assert all(h.decision_id != "d2" for h in index.search("ломбард кольцо", 5))
+    # Reopening reads the saved indexes: same contents, nothing pending.
+    again = DecisionIndex(index.folder, navec_encoder)
+    assert again.dense.count == again.lexical.count == index.dense.count
+    assert again.store.pending() == []
+    again.close()
+
+
+def test_interrupted_build_resumes_without_duplicates(tmp_path, navec_encoder):
+    """GIVEN an encoder that fails after a few batches WHEN the build is retried THEN every
+    decision is indexed once and the dense and lexical indexes agree with the store."""
+    records = [DecisionRecord(f"r{i}", f"Решение номер {i} о выплате по договору {i % 7}.") for i in range(40)]
+
+    class Flaky:
+        def __init__(self, real):
+            self.real, self.calls = real, 0
+            self.name, self.dim, self.version = real.name, real.dim, real.version
+
+        def encode_documents(self, texts, **kw):
+            self.calls += 1
+            if self.calls == 3:
+                raise RuntimeError("power cut")
+            return self.real.encode_documents(texts, **kw)
+
+        def encode_queries(self, texts, **kw):
+            return self.real.encode_queries(texts, **kw)
+
+    idx = DecisionIndex(tmp_path / "i", Flaky(navec_encoder))
+    idx.store.upsert(records)
+    with pytest.raises(RuntimeError, match="power cut"):
+        idx.index_pending(batch=5, checkpoint=10)
+    idx.close()
+    resumed = DecisionIndex(tmp_path / "i", navec_encoder)
+    assert 0 < resumed.store.count(indexed_only=True) < 40
+    resumed.index_pending(batch=5, checkpoint=10)
+    n_passages = len(resumed.store.passage_ids())
+    assert resumed.store.count(indexed_only=True) == 40
+    assert resumed.dense.count == resumed.lexical.count == n_passages == 40
+    resumed.close()
+
+
+def test_index_refuses_another_encoder(index, use_encoder):
+    from models.registry import ArtifactError
+
+    with pytest.raises(ArtifactError, match="built with encoder navec"):
+        DecisionIndex(index.folder, use_encoder)
+
+
+def test_fusion_weights_move_the_ranking(index):
+    only_lexical = index.search("выплата", 4, weights=FusionWeights(dense=0.0, lexical=1.0))
+    assert {h.decision_id for h in only_lexical[:2]} == {"d1", "d4"}
+
+
+def test_real_e5_ranks_the_paraphrased_case_first(tmp_path, e5):
+    """The shipped e5 model: a paraphrase with few shared words finds its decision by meaning."""
+    idx = DecisionIndex(tmp_path / "e5", e5)
+    idx.add([DecisionRecord.from_json(r) for r in CORPUS])
+    hits = idx.search("мошенники увели сбережения с моей пластиковой карточки", 2, mode="dense")
+    assert hits[0].decision_id == "d3"
+    vec = idx.dense.index.reconstruct(int(idx.store.passage_ids(["d3"])[0]))
+    assert np.linalg.norm(vec) == pytest.approx(1.0, abs=1e-4)
+    idx.close()
