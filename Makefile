@@ -10,7 +10,9 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup system venv models serve test lint bench clean
+DECISIONS := datasets/generated/full-seed0/decisions.jsonl
+
+.PHONY: setup system venv models search-index serve test lint bench clean
 
 setup: system venv models
 
@@ -39,7 +41,15 @@ $(STAMP): requirements.txt pyproject.toml
 models: venv
 	$(VENV)/bin/claims models prepare
 
-serve: setup
+# The generated decision library (once) and its search index (idempotent: only new or changed
+# decisions are embedded; the first build takes about 10 minutes on 2 cores with e5).
+$(DECISIONS): | venv
+	$(VENV)/bin/claims data generate --size full --seed 0
+
+search-index: models $(DECISIONS)
+	$(VENV)/bin/claims index build --corpus $(DECISIONS)
+
+serve: setup search-index
 	$(VENV)/bin/claims serve
 
 lint: venv
@@ -51,6 +61,7 @@ test: setup lint
 
 bench: setup
 	$(VENV)/bin/claims bench encoders --stsb ../shared/data/real/stsb_ru/stsb-ru-test.csv
+	$(VENV)/bin/claims bench search
 
 clean:
 	rm -rf $(VENV) models/artifacts var .pytest_cache .ruff_cache *.egg-info
