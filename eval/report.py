@@ -83,3 +83,41 @@ def precision_coverage(correct: np.ndarray, confidence: np.ndarray) -> tuple[np.
     hits = np.cumsum(np.asarray(correct, dtype=float)[order])
     n = np.arange(1, len(order) + 1)
     return n / max(len(order), 1), hits / n
+
+
+def plot_reliability(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str, bins: int = 10) -> None:
+    """Calibration: mean confidence vs accuracy per confidence bin (the diagonal is perfect)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    for name, (confidence, correct) in curves.items():
+        edges = np.linspace(0, 1, bins + 1)
+        idx = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+        xs, ys = [], []
+        for b in range(bins):
+            m = idx == b
+            if m.sum() >= 5:
+                xs.append(confidence[m].mean())
+                ys.append(np.asarray(correct, dtype=float)[m].mean())
+        ax.plot(xs, ys, marker="o", label=name)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+    correct = np.asarray(correct, dtype=float)
+    return float(
+        sum(
+            abs(confidence[idx == b].mean() - correct[idx == b].mean()) * (idx == b).mean()
+            for b in range(bins)
+            if (idx == b).any()
+        )
+    )

@@ -61,7 +61,8 @@ class Encoder(abc.ABC):
         # Similar lengths in one batch waste less padding; results go back to the caller's order.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         show = progress if progress is not None else len(texts) > PROGRESS_THRESHOLD
-        bar = tqdm(total=len(texts), desc=f"{self.name} {kind}s", unit="text", disable=not show)
+        what = "queries" if kind == "query" else "documents"
+        bar = tqdm(total=len(texts), desc=f"{self.name}: {what}", unit="text", disable=not show)
         with bar:
             for start in range(0, len(texts), batch_size):
                 idx = order[start : start + batch_size]

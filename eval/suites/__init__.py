@@ -7,7 +7,8 @@ from eval.base import Evaluator
 
 def suites() -> dict[str, type[Evaluator]]:
     from eval.suites.baseline import BaselineSuite
+    from eval.suites.categories import CategoriesSuite
     from eval.suites.data import DataSuite
     from eval.suites.search import SearchSuite
 
-    return {s.name: s for s in (DataSuite, BaselineSuite, SearchSuite)}
+    return {s.name: s for s in (DataSuite, BaselineSuite, SearchSuite, CategoriesSuite)}

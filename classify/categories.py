@@ -1,0 +1,145 @@
+"""Appeal categories: sentence embeddings + lemmatised TF-IDF, a linear model, temperature
+calibration on held-out data, and an abstention threshold chosen for a stated precision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from models.encoders import Encoder
+from models.text import lemmas
+from search.chunking import chunk_text
+
+CHUNK_WORDS = 200  # e5 reads 512 tokens; longer appeals are embedded window by window
+
+
+def _lemma_analyzer(text: str) -> list[str]:
+    toks = lemmas(text)
+    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
+
+
+def embed_long(encoder: Encoder, texts: list[str], chunk_words: int = CHUNK_WORDS, progress: bool | None = None):
+    """One vector per text: the length-weighted mean of its windows' vectors, re-normalised."""
+    pieces, owner, weight = [], [], []
+    for i, t in enumerate(texts):
+        chunks = chunk_text(str(i), t, max_words=chunk_words, overlap=chunk_words // 5, min_words=5)
+        for c in [c.text for c in chunks] or [t if t.strip() else " "]:
+            pieces.append(c)
+            owner.append(i)
+            weight.append(max(1, len(c.split())))
+    vecs = encoder.encode_queries(pieces, progress=progress)  # e5: "query: " for classification
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    np.add.at(out, np.asarray(owner), vecs * np.asarray(weight, dtype=np.float32)[:, None])
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
+class CategoryClassifier(ClassifierMixin, BaseEstimator):
+    """Texts in, categories out. ``encoder`` is a loaded encoder (or None for TF-IDF only)."""
+
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        use_tfidf: bool = True,
+        embedding_weight: float = 2.0,
+        C: float = 4.0,
+        chunk_words: int = CHUNK_WORDS,
+        random_state: int = 0,
+    ):
+        self.encoder = encoder
+        self.use_tfidf = use_tfidf
+        self.embedding_weight = embedding_weight
+        self.C = C
+        self.chunk_words = chunk_words
+        self.random_state = random_state
+
+    def _features(self, texts: list[str], fit: bool = False, embeddings: np.ndarray | None = None):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import make_union
+
+        from models.text import normalise
+
+        parts = []
+        if self.use_tfidf:
+            if fit:
+                self.tfidf_ = make_union(
+                    TfidfVectorizer(analyzer=_lemma_analyzer, min_df=2, sublinear_tf=True),
+                    TfidfVectorizer(
+                        preprocessor=normalise,
+                        analyzer="char_wb",
+                        ngram_range=(3, 5),
+                        min_df=3,
+                        sublinear_tf=True,
+                        max_features=200_000,
+                    ),
+                )
+                parts.append(self.tfidf_.fit_transform(texts))
+            else:
+                parts.append(self.tfidf_.transform(texts))
+        if self.encoder is not None:
+            emb = embeddings if embeddings is not None else embed_long(self.encoder, texts, self.chunk_words)
+            parts.append(sparse.csr_matrix(emb * self.embedding_weight))
+        if not parts:
+            raise ValueError("CategoryClassifier needs an encoder or TF-IDF features")
+        return sparse.hstack(parts).tocsr()
+
+    def fit(self, X, y, embeddings: np.ndarray | None = None):
+        from sklearn.linear_model import LogisticRegression
+
+        texts = [str(t) for t in X]
+        feats = self._features(texts, fit=True, embeddings=embeddings)
+        self.model_ = LogisticRegression(C=self.C, max_iter=3000, random_state=self.random_state)
+        self.model_.fit(feats, list(y))
+        self.classes_ = self.model_.classes_
+        self.temperature_ = 1.0
+        return self
+
+    def decision_function(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
+        return self.model_.decision_function(self._features([str(t) for t in X], embeddings=embeddings))
+
+    def predict_proba(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
+        return softmax(self.decision_function(X, embeddings) / self.temperature_)
+
+    def predict(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
+        return self.classes_[self.predict_proba(X, embeddings).argmax(1)]
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(logits: np.ndarray, y_idx: np.ndarray) -> float:
+    """The temperature minimising log-loss on held-out data (calibration that keeps the argmax)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        p = softmax(logits / np.exp(log_t))
+        return float(-np.log(np.clip(p[np.arange(len(y_idx)), y_idx], 1e-12, None)).mean())
+
+    res = minimize_scalar(nll, bounds=(-3, 3), method="bounded")
+    return float(np.exp(res.x))
+
+
+@dataclass
+class ReviewThreshold:
+    threshold: float
+    precision: float  # on validation, among answers at or above the threshold
+    coverage: float  # share of validation items answered (not sent to review)
+    target_precision: float
+
+
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target_precision: float) -> ReviewThreshold:
+    """The lowest confidence threshold whose answered items reach ``target_precision``."""
+    order = np.argsort(-confidence, kind="stable")
+    conf, ok = confidence[order], correct[order].astype(float)
+    precision = np.cumsum(ok) / np.arange(1, len(ok) + 1)
+    good = np.flatnonzero(precision >= target_precision)
+    if not len(good):
+        return ReviewThreshold(1.01, float("nan"), 0.0, target_precision)
+    i = good[-1]  # the largest answered set that still meets the target
+    return ReviewThreshold(float(conf[i]), float(precision[i]), float((i + 1) / len(ok)), target_precision)

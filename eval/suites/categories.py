@@ -1,0 +1,135 @@
+"""Categories suite: the calibrated profile model beside TF-IDF + LR and a paperless-style
+baseline (counts + MLP), on held-out synthetic families and on SPb with the temporal split."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from eval.base import EvalContext, EvalOutput, Evaluator
+from eval.report import (
+    expected_calibration_error,
+    markdown_table,
+    plot_confusion,
+    plot_precision_coverage,
+    plot_reliability,
+    precision_coverage,
+)
+from eval.suites.baseline import tfidf_logreg
+from models.text import normalise
+from synth.generate import load_jsonl
+
+SPB_TEST_SAMPLE = 3000  # December appeals scored (seeded sample), to keep the run under half an hour
+
+
+def paperless_baseline(seed: int = 0):
+    """What paperless-ngx does: a bag of words into a small neural network."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        CountVectorizer(preprocessor=normalise, min_df=2, max_features=50_000),
+        MLPClassifier(hidden_layer_sizes=(200,), max_iter=60, early_stopping=True, random_state=seed),
+    )
+
+
+class CategoriesSuite(Evaluator):
+    name = "categories"
+    primary_metric = "synthetic_model_heldout_macro_f1"
+
+    def __call__(self, ctx: EvalContext) -> EvalOutput:
+        from models.encoders import load_encoder
+
+        encoder = load_encoder(ctx.encoder, ctx.models_dir)
+        out = EvalOutput(metrics={}, versions={"encoder": f"{encoder.name}@{encoder.version}"})
+        self._curves, self._calibration = {}, {}
+        heldout = []
+        if ctx.data_dir is not None:
+            appeals = load_jsonl(ctx.data_dir / "appeals.jsonl")
+            for taxonomy in sorted({r["taxonomy"] for r in appeals}):
+                recs = [r for r in appeals if r["taxonomy"] == taxonomy]
+                split = {s: [r for r in recs if r["split"] == s] for s in ("train", "validation", "test")}
+                data = {s: ([r["text"] for r in v], [r["category"] for r in v]) for s, v in split.items()}
+                ids = [r["id"] for r in split["test"]]
+                heldout.append(self._compare(f"synthetic_{taxonomy}", data, ids, encoder, ctx, out))
+            out.metrics["synthetic_model_heldout_macro_f1"] = round(float(np.mean(heldout)), 4)
+        if ctx.real_dir is not None:
+            from eval.realdata import load_spb_appeals, temporal_split
+
+            split = temporal_split(load_spb_appeals(ctx.real_dir))
+            rng = np.random.default_rng(ctx.seed)
+            test = split["test"]
+            test = [test[i] for i in sorted(rng.choice(len(test), min(SPB_TEST_SAMPLE, len(test)), replace=False))]
+            data = {
+                "train": ([a.text for a in split["train"]], [a.category for a in split["train"]]),
+                "validation": ([a.text for a in split["validation"]], [a.category for a in split["validation"]]),
+                "test": ([a.text for a in test], [a.category for a in test]),
+            }
+            self._compare("spb", data, [a.id for a in test], encoder, ctx, out)
+        out.plots["precision_coverage.png"] = partial(
+            plot_precision_coverage, curves=dict(self._curves), title="Category model: precision vs coverage"
+        )
+        out.plots["calibration.png"] = partial(
+            plot_reliability, curves=dict(self._calibration), title="Category model: calibration (test)"
+        )
+        return out
+
+    def _compare(self, key: str, data: dict, ids: list[str], encoder, ctx, out: EvalOutput) -> float:
+        from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+
+        from classify.profiles import train_profile
+
+        (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = data["train"], data["validation"], data["test"]
+        labels = sorted(set(y_tr))
+        profile = train_profile(key, (x_tr, y_tr), (x_va, y_va), encoder, progress=True)
+        preds = profile.predict(x_te)
+        pred = [p.category for p in preds]
+        conf = np.array([p.probability for p in preds])
+        correct = np.array([p == y for p, y in zip(pred, y_te, strict=True)])
+        review = np.array([p.needs_review for p in preds])
+        rows = []
+        m = out.metrics
+        m[f"{key}_model_accuracy"] = round(float(accuracy_score(y_te, pred)), 4)
+        m[f"{key}_model_macro_f1"] = round(
+            float(f1_score(y_te, pred, labels=labels, average="macro", zero_division=0)), 4
+        )
+        m[f"{key}_model_ece"] = round(expected_calibration_error(conf, correct), 4)
+        m[f"{key}_review_threshold"] = round(profile.threshold.threshold, 4)
+        m[f"{key}_answered_share"] = round(float((~review).mean()), 4)
+        m[f"{key}_answered_precision"] = round(float(correct[~review].mean()), 4) if (~review).any() else None
+        rows.append(
+            ["calibrated model (embeddings + lemma TF-IDF)", m[f"{key}_model_accuracy"], m[f"{key}_model_macro_f1"]]
+        )
+        for name, make in (("tfidf_lr", tfidf_logreg), ("paperless_mlp", paperless_baseline)):
+            base = make(ctx.seed).fit(x_tr + x_va, y_tr + y_va)
+            bp = base.predict(x_te)
+            m[f"{key}_{name}_accuracy"] = round(float(accuracy_score(y_te, bp)), 4)
+            m[f"{key}_{name}_macro_f1"] = round(
+                float(f1_score(y_te, bp, labels=labels, average="macro", zero_division=0)), 4
+            )
+            rows.append([name, m[f"{key}_{name}_accuracy"], m[f"{key}_{name}_macro_f1"]])
+        out.sections.append(
+            (
+                f"{key}: test ({len(x_te)} items)",
+                markdown_table(["model", "accuracy", "macro-F1"], rows)
+                + f"\n\nneeds-review threshold {profile.threshold.threshold:.3f} (chosen on validation for "
+                f"precision {profile.threshold.target_precision}); on test it answers "
+                f"{m[f'{key}_answered_share']:.1%} with precision {m[f'{key}_answered_precision']}.",
+            )
+        )
+        out.sections.append(
+            (
+                f"{key}: per-class report (calibrated model)",
+                "```\n" + classification_report(y_te, pred, labels=labels, zero_division=0) + "```",
+            )
+        )
+        out.plots[f"confusion_{key}.png"] = partial(
+            plot_confusion, matrix=confusion_matrix(y_te, pred, labels=labels), labels=labels, title=f"{key}: model"
+        )
+        self._curves[key] = precision_coverage(correct, conf)
+        self._calibration[key] = (conf, correct)
+        for i, p, y in zip(ids, preds, y_te, strict=True):
+            out.predictions.append({"dataset": key, "id": i, "gold": y, **p.to_json()})
+        return m[f"{key}_model_macro_f1"]
