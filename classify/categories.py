@@ -98,7 +98,9 @@ class CategoryClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
-        return self.model_.decision_function(self._features([str(t) for t in X], embeddings=embeddings))
+        """Logits, one column per class (two columns for a two-class profile too)."""
+        z = self.model_.decision_function(self._features([str(t) for t in X], embeddings=embeddings))
+        return np.column_stack([np.zeros_like(z), z]) if z.ndim == 1 else z
 
     def predict_proba(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
         return softmax(self.decision_function(X, embeddings) / self.temperature_)
