@@ -25,6 +25,8 @@ data_app = typer.Typer(help="Synthetic and real data sets.", no_args_is_help=Tru
 eval_app = typer.Typer(help="Evaluation suites, reports and run comparisons.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
+refund_app = typer.Typer(help="Smartphone refund demands (Law 2300-1).", no_args_is_help=True)
+app.add_typer(refund_app, name="refund")
 train_app = typer.Typer(help="Train models on your own labelled data.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 index_app = typer.Typer(help="The similar-decision index: build, add, delete.", no_args_is_help=True)
@@ -116,9 +118,13 @@ def models_prepare(
         import time
 
         from classify.profiles import train_and_save
+        from classify.refund.model import prepare_refund_model
         from classify.training_data import DEFAULT_PROFILES, shipped_training_data
         from models.encoders import load_encoder
 
+        t0 = time.perf_counter()
+        folder, trained = prepare_refund_model(settings.models_dir, force=force)
+        typer.echo(f"refund: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
         encoder = load_encoder(settings.encoder, settings.models_dir)
         for name in DEFAULT_PROFILES:
             t0 = time.perf_counter()
@@ -221,6 +227,40 @@ def classify(
                 sink.write(json.dumps(row, ensure_ascii=False) + "\n")
     if bad:
         typer.secho(f"{bad} lines without text skipped", err=True)
+
+
+@refund_app.command("assess")
+def refund_assess(
+    facts: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Structured facts (JSON)."),
+    text_file: Path | None = typer.Option(None, exists=True, dir_okay=False, help="The consumer's claim letter."),
+) -> None:
+    """Verdict on a refund demand: likely valid / likely invalid / needs review, with legal reasons."""
+    from pydantic import ValidationError
+
+    from classify.refund.extract import extract_facts
+    from classify.refund.facts import RefundFacts
+    from classify.refund.model import RefundModel, refund_model_folder
+    from classify.refund.verdict import assess
+
+    if (facts is None) == (text_file is None):
+        fail("give exactly one of --facts or --text-file")
+    try:
+        if facts is not None:
+            parsed = RefundFacts.model_validate_json(facts.read_text(encoding="utf-8"))
+        else:
+            body = text_file.read_text(encoding="utf-8")
+            if not body.strip():
+                fail("the letter is empty")
+            parsed = extract_facts(body)
+    except (ValidationError, UnicodeDecodeError) as exc:
+        fail(f"facts are not valid: {exc}")
+    settings = get_settings()
+    model = None
+    try:
+        model = RefundModel.load(refund_model_folder(settings.models_dir))
+    except ArtifactError as exc:
+        typer.secho(f"warning: no learned layer ({exc}); rules only", err=True)
+    typer.echo(json.dumps(assess(parsed, model).to_json(), ensure_ascii=False, indent=2))
 
 
 @app.command()

@@ -316,6 +316,14 @@ def _d(d: Date, rng: random.Random) -> str:
     return lx.format_date(d, rng) if rng.random() < 0.8 else d.strftime("%d.%m.%Y")
 
 
+def _days_word(n: int) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return "день"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return "дня"
+    return "дней"
+
+
 def render_letter(f: RefundFacts, rng: random.Random) -> str:
     p = lx.person(rng)
     shop = lx.organisation(rng, "shop")
@@ -337,12 +345,25 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
     if f.defect is None:
         if f.channel == "remote" and f.return_terms_in_writing is False:
             out.append("Информацию о порядке и сроках возврата товара продавец в письменной форме не предоставил.")
+        elif f.channel == "remote" and f.return_terms_in_writing:
+            out.append("Условия возврата продавец сообщил в письменной форме при доставке.")
         out.append("Товар исправен, но мне не подошёл, хочу его вернуть.")
     else:
         found = f" {_d(f.defect_found_date, rng)}" if f.defect_found_date else ""
+        if f.defect_found_date and f.transfer_date and rng.random() < 0.3:
+            n = (f.defect_found_date - f.transfer_date).days
+            found = " " + (  # a relative date, as people write it
+                "на следующий день после покупки"
+                if n == 1
+                else "через неделю после покупки"
+                if n == 7
+                else f"через {n} {_days_word(n)} после покупки"
+            )
         out.append(f"В процессе эксплуатации{found} выявился недостаток: телефон {f.defect}.")
         if f.significant_defect:
             out.append("Недостаток является существенным: он проявляется вновь после устранения.")
+        elif f.significant_defect is False and f.transfer_date and (f.claim_date - f.transfer_date).days > 15:
+            out.append("В сервисном центре пояснили, что недостаток устранимый и несущественный.")
     for r in f.repairs:
         term = f" (срок ремонта по соглашению {r.agreed_term_days} дней)" if r.agreed_term_days else ""
         back = f", возвращён {_d(r.returned, rng)}" if r.returned else ", до сих пор не возвращён"
@@ -353,12 +374,26 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
             out.append("С результатами проверки качества я не согласен, недостаток проявляется постоянно.")
     elif f.quality_check == "consumer_fault":
         out.append("По результатам проверки качества сервисный центр указал на нарушение правил эксплуатации.")
+        if f.quality_check_disputed:
+            out.append("С выводами сервисного центра я не согласен, по моему требованию проведена экспертиза.")
     if f.expertise_cause == "consumer_fault":
         out.append("Проведённая экспертиза установила, что недостаток возник из-за попадания влаги.")
     elif f.expertise_cause == "manufacturing":
         out.append("Независимая экспертиза установила производственный характер недостатка.")
-    if f.warranty_months and rng.random() < 0.7:
-        out.append(f"Гарантийный срок на товар составляет {f.warranty_months} мес.")
+    if f.warranty_months:
+        months = f.warranty_months
+        out.append(
+            rng.choice(
+                [f"Гарантийный срок на товар составляет {months} мес.", f"Гарантия на телефон — {months} месяцев."]
+            )
+            if months % 12
+            else rng.choice(
+                [
+                    f"Гарантийный срок на товар составляет {months} мес.",
+                    f"Гарантия {months // 12} год." if months == 12 else f"Гарантия {months // 12} года.",
+                ]
+            )
+        )
     if f.proof_defect_predates_transfer:
         out.append("Заключение эксперта подтверждает, что недостаток возник до передачи товара.")
     out.append(

@@ -9,6 +9,7 @@ def suites() -> dict[str, type[Evaluator]]:
     from eval.suites.baseline import BaselineSuite
     from eval.suites.categories import CategoriesSuite
     from eval.suites.data import DataSuite
+    from eval.suites.refund import RefundSuite
     from eval.suites.search import SearchSuite
 
-    return {s.name: s for s in (DataSuite, BaselineSuite, SearchSuite, CategoriesSuite)}
+    return {s.name: s for s in (DataSuite, BaselineSuite, SearchSuite, CategoriesSuite, RefundSuite)}

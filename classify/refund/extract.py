@@ -1,0 +1,262 @@
+"""Read refund facts from a consumer's letter: Russian dates (numeric, with month names, without a
+year, relative to the purchase), money, the sales channel, the defect, repairs, the warranty,
+quality-check and expertise results; every fact keeps the span it was read from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from classify.refund.facts import RefundFacts, Repair, Span
+
+MONTHS = {
+    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6, "июл": 7, "август": 8,
+    "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
+}  # fmt: skip
+_MONTH_RE = (
+    r"(?P<month>январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]|августа?|сентябр[яь]|октябр[яь]"
+    r"|ноябр[яь]|декабр[яь])"
+)
+DATE_RE = re.compile(
+    r"(?P<num>\b(?P<d1>\d{1,2})\.(?P<m1>\d{1,2})\.(?P<y1>\d{4}|\d{2})\b)"
+    r"|(?P<word>«?(?P<d2>\d{1,2})»?\s+" + _MONTH_RE + r"(?:\s+(?P<y2>\d{4}))?)",
+    re.IGNORECASE,
+)
+NUMBER_WORDS = {
+    "один": 1,
+    "одну": 1,
+    "два": 2,
+    "две": 2,
+    "три": 3,
+    "четыре": 4,
+    "пять": 5,
+    "шесть": 6,
+    "семь": 7,
+    "десять": 10,
+    "пару": 2,
+}
+RELATIVE_RE = re.compile(
+    r"(?P<next>на следующий день)|(?:через|спустя)\s+(?:(?P<n>\d+|" + "|".join(NUMBER_WORDS) + r")\s+)?"
+    r"(?P<unit>дн[яейь]+|день|недел[юиь]|месяц[аев]*)",
+    re.IGNORECASE,
+)
+MONEY_RE = re.compile(
+    r"(?P<amount>\d{1,3}(?:[ \u00a0]\d{3})+|\d+)(?:,(?P<kop>\d{2}))?\s*(?P<thousand>тыс\.?\s*)?"
+    r"(?:руб(?:\.|лей|ля|ль)?|₽)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Found:
+    value: object
+    start: int
+    end: int
+
+
+def _parse_date(m: re.Match) -> tuple[int, int, int | None] | None:
+    """(day, month, year or None) of a date match."""
+    if m.group("num"):
+        year = int(m.group("y1"))
+        return int(m.group("d1")), int(m.group("m1")), year + (2000 if year < 100 else 0)
+    word = m.group("month").lower()
+    month = next((v for k, v in MONTHS.items() if word.startswith(k)), None)
+    if month is None:
+        return None
+    return int(m.group("d2")), month, int(m.group("y2")) if m.group("y2") else None
+
+
+def _safe_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str) -> list[Found]:
+    """Every date in the text. A date written without a year ("1 июня") takes the year that puts
+    it just before the next dated event in the letter (or just after the previous one)."""
+    raw = [(m, _parse_date(m)) for m in DATE_RE.finditer(text)]
+    raw = [(m, p) for m, p in raw if p is not None]
+    full = [(i, _safe_date(p[2], p[1], p[0])) for i, (_, p) in enumerate(raw) if p[2] is not None]
+    out = []
+    for i, (m, (day, month, year)) in enumerate(raw):
+        if year is None:
+            later = [d for j, d in full if j > i and d]
+            earlier = [d for j, d in full if j < i and d]
+            if later:
+                anchor = later[0]
+                cand = _safe_date(anchor.year, month, day)
+                if cand and cand > anchor:
+                    cand = _safe_date(anchor.year - 1, month, day)
+            elif earlier:
+                anchor = earlier[-1]
+                cand = _safe_date(anchor.year, month, day)
+                if cand and cand < anchor:
+                    cand = _safe_date(anchor.year + 1, month, day)
+            else:
+                cand = None
+            value = cand
+        else:
+            value = _safe_date(year, month, day)
+        if value:
+            out.append(Found(value, m.start(), m.end()))
+    return out
+
+
+def parse_money(text: str) -> Found | None:
+    m = MONEY_RE.search(text)
+    if not m:
+        return None
+    value = float(m.group("amount").replace(" ", "").replace("\u00a0", ""))
+    if m.group("kop"):
+        value += int(m.group("kop")) / 100
+    if m.group("thousand"):
+        value *= 1000
+    return Found(value, m.start(), m.end())
+
+
+def _relative(text: str) -> tuple[int, int, int] | None:
+    """Days after the purchase named by a relative phrase, with its span."""
+    m = RELATIVE_RE.search(text)
+    if not m or not re.search(r"после (покупки|приобретения|передачи|получения)", text[m.end() : m.end() + 40]):
+        return None
+    if m.group("next"):
+        return 1, m.start(), m.end()
+    raw = (m.group("n") or "1").lower()
+    n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+    unit = m.group("unit").lower()
+    days = n * (7 if unit.startswith("недел") else 30 if unit.startswith("месяц") else 1)
+    return days, m.start(), m.end()
+
+
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[А-ЯЁA-Z«])")
+_ABBREVIATION = re.compile(r"(?:\b(?:г|гг|руб|тыс|ст|п|пп|им|ул|д|кв|т|тел)\.)$", re.IGNORECASE)
+
+
+def _sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence): lines cut at sentence ends, but not after "г.", "руб.", "ст." and the like."""
+    out = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        pieces, cur_start = [], start
+        for m in _BOUNDARY.finditer(line.group(0)):
+            end = start + m.start()
+            if _ABBREVIATION.search(text[cur_start:end]):
+                continue
+            pieces.append((cur_start, text[cur_start:end]))
+            cur_start = start + m.end()
+        pieces.append((cur_start, text[cur_start : line.end()]))
+        out += [(o, s) for o, s in pieces if s.strip()]
+    return out
+
+
+def _has(pattern: str, s: str) -> bool:
+    return re.search(pattern, s, re.IGNORECASE) is not None
+
+
+def extract_facts(text: str) -> RefundFacts:
+    """Facts stated in the letter; what it does not state stays ``None``."""
+    f: dict = {"repairs": []}
+    spans: dict[str, Span] = {}
+
+    def keep(name: str, value, start: int, end: int) -> None:
+        if f.get(name) is None:
+            f[name] = value
+            spans[name] = Span(start=start, end=end, text=text[start:end])
+
+    dated = find_dates(text)
+    sentences = _sentences(text)
+    # The claim is dated where the letter is signed: the last date in it.
+    if dated:
+        keep("claim_date", dated[-1].value, dated[-1].start, dated[-1].end)
+    relative_found = None
+    for off, s in sentences:
+        dates = [Found(d.value, d.start - off, d.end - off) for d in dated if off <= d.start and d.end <= off + len(s)]
+        if _has(r"приобр[её]л|купил|покупк[аеиу]|оформил[аи]? заказ|доставлен", s) and not _has(r"после покупки", s):
+            if dates:
+                keep("transfer_date", dates[0].value, off + dates[0].start, off + dates[0].end)
+            if _has(r"интернет|дистанцион|онлайн|на сайте|маркетплейс|с доставкой", s):
+                keep("channel", "remote", off, off + len(s))
+            elif _has(r"в (вашем |ваш )?магазин|в салон|в торгов", s):
+                keep("channel", "store", off, off + len(s))
+            money = parse_money(s)
+            if money:
+                keep("price", money.value, off + money.start, off + money.end)
+            m = re.search(r"смартфон\s+(.+?)(?:\s+стоимост|\s+за\s|\s+для\s|[.,]|$)", s, re.IGNORECASE)
+            if m:
+                keep("model", m.group(1).strip(), off + m.start(1), off + m.end(1))
+            if _has(r"для нужд (своей |моей )?организац|предпринимательск|для бизнеса|для работы (в|моего)", s):
+                keep("business_purpose", True, off, off + len(s))
+        if _has(r"предупредил|уцен|оговор[её]н", s) and _has(r"недостат|уцен", s):
+            keep("defect_disclosed_at_sale", True, off, off + len(s))
+        if _has(r"исправен|не подош[её]л|передумал", s):
+            keep("defect_claimed", False, off, off + len(s))
+        m = re.search(r"недостаток:\s*(?:телефон\s+)?(.+?)[.\n]", s, re.IGNORECASE)
+        if m or _has(r"перестал|сломал|не включается|не работает", s) and not _has(r"ремонт", s):
+            keep("defect_claimed", True, off, off + len(s))
+            if m:
+                keep("defect", m.group(1).strip(), off + m.start(1), off + m.end(1))
+            rel = _relative(s)
+            if dates:
+                keep("defect_found_date", dates[0].value, off + dates[0].start, off + dates[0].end)
+            elif rel:
+                relative_found = (rel[0], off + rel[1], off + rel[2])
+        if _has(r"несущественн", s):
+            keep("significant_defect", False, off, off + len(s))
+        elif _has(r"существенн", s) and not _has(r"не является существенн", s):
+            keep("significant_defect", True, off, off + len(s))
+        if _has(r"(сдан|сдал[а]?|передан|передал[а]?)\s+(в|на)\s+(ремонт|гарантийный ремонт|сервис)", s):
+            handed = dates[0].value if dates else None
+            back = None
+            m_back = re.search(r"(возвращ[её]н|выдан|забрал[а]?)\s*", s, re.IGNORECASE)
+            if m_back and not _has(r"не возвращ|до сих пор", s):
+                after = [d for d in dates if d.start >= m_back.start()]
+                back = after[0].value if after else None
+            term = re.search(r"срок[^\d]{0,40}?(\d{1,3})\s*(?:дн|календарн)", s, re.IGNORECASE)
+            defect = re.search(r"ремонт\s*\(([^)]+)\)", s)
+            if handed:
+                f["repairs"].append(
+                    Repair(
+                        handed_over=handed,
+                        returned=back,
+                        defect=defect.group(1) if defect else None,
+                        agreed_term_days=int(term.group(1)) if term else None,
+                    )
+                )
+                spans.setdefault("repairs", Span(start=off, end=off + len(s), text=s))
+        m = re.search(r"гаранти\w*(?:[^.\d]{0,30})?(\d{1,2})\s*(мес|год|года|лет)", s, re.IGNORECASE)
+        if m:
+            n = int(m.group(1))
+            keep(
+                "warranty_months", n if m.group(2).lower().startswith("мес") else 12 * n, off + m.start(), off + m.end()
+            )
+        if _has(r"проверк\w* качества|сервисный центр указал", s):
+            if _has(r"не выявлен|исправен", s):
+                keep("quality_check", "no_defect", off, off + len(s))
+            elif _has(r"нарушени\w* правил|влаг|механическ", s):
+                keep("quality_check", "consumer_fault", off, off + len(s))
+            elif _has(r"подтвержд", s):
+                keep("quality_check", "defect_confirmed", off, off + len(s))
+        if _has(r"не согласен|не согласна|оспарива", s):
+            keep("quality_check_disputed", True, off, off + len(s))
+        if _has(r"экспертиз", s):
+            if _has(r"производственн", s):
+                keep("expertise_cause", "manufacturing", off, off + len(s))
+            elif _has(r"влаг|нарушени|механическ|по вине потребител", s):
+                keep("expertise_cause", "consumer_fault", off, off + len(s))
+        if _has(r"возник\w* до передачи", s):
+            keep("proof_defect_predates_transfer", True, off, off + len(s))
+        if _has(r"о порядке и сроках возврата", s) and _has(r"не предостав|не сообщ", s):
+            keep("return_terms_in_writing", False, off, off + len(s))
+        elif _has(r"услови\w* возврата", s) and _has(r"письменн", s):
+            keep("return_terms_in_writing", True, off, off + len(s))
+    if relative_found and f.get("transfer_date") and f.get("defect_found_date") is None:
+        days, a, b = relative_found
+        keep("defect_found_date", f["transfer_date"] + dt.timedelta(days=days), a, b)
+    if f.get("quality_check") and f.get("quality_check_disputed") is None:
+        # An expertise is ordered only when the check is disputed (art. 18 p. 5).
+        f["quality_check_disputed"] = f.get("expertise_cause") is not None
+    f["spans"] = spans
+    return RefundFacts.model_validate(f)

@@ -1,0 +1,196 @@
+"""Refund verdicts: exact day arithmetic on literal cases, agreement with every generated
+scenario, the learned layer never overriding a fired rule, and facts read from letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from claims.cli import app
+from classify.refund.extract import extract_facts, find_dates, parse_money
+from classify.refund.facts import RefundFacts, Repair
+from classify.refund.verdict import assess
+from synth.refund import SCENARIOS, generate_refund_cases
+
+D = dt.date
+
+
+def facts(**kw) -> RefundFacts:
+    base = dict(
+        transfer_date=D(2024, 1, 1),
+        claim_date=D(2024, 1, 6),
+        channel="store",
+        defect="не включается",
+        defect_found_date=D(2024, 1, 3),
+        significant_defect=False,
+        warranty_months=12,
+        business_purpose=False,
+        defect_disclosed_at_sale=False,
+    )
+    return RefundFacts(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    "claim, verdict, codes",
+    [
+        (D(2024, 1, 16), "likely_valid", []),  # day 15 after 1 January: inside art. 18 p.1
+        (D(2024, 1, 17), "likely_invalid", ["P3"]),
+    ],  # day 16
+)
+def test_fifteen_day_window(claim, verdict, codes):
+    v = assess(facts(claim_date=claim))
+    assert (v.verdict, [r.code for r in v.reasons]) == (verdict, codes)
+    assert all(r.article for r in v.reasons)
+
+
+@pytest.mark.parametrize("days, verdict", [(45, "likely_invalid"), (46, "likely_valid")])
+def test_repair_deadline_of_45_days(days, verdict):
+    """A repair straddling the first anniversary (22 + 23 or 23 + 23 days: never more than 30 in
+    one warranty year), so only the 45-day limit decides."""
+    start = D(2024, 12, 31) - dt.timedelta(days=days // 2 - 1)
+    f = facts(
+        claim_date=start + dt.timedelta(days=days + 2),
+        warranty_months=24,
+        repairs=[Repair(handed_over=start, returned=start + dt.timedelta(days=days), agreed_term_days=45)],
+    )
+    assert assess(f).verdict == verdict
+
+
+def test_thirty_day_sum_is_per_warranty_year():
+    """20 days before the first anniversary + 15 after: 35 in total but at most 20 in one year."""
+    split = facts(
+        claim_date=D(2025, 2, 1),
+        warranty_months=24,
+        repairs=[
+            Repair(handed_over=D(2024, 12, 1), returned=D(2024, 12, 21), defect="a"),
+            Repair(handed_over=D(2025, 1, 5), returned=D(2025, 1, 20), defect="b"),
+        ],
+    )
+    assert [r.code for r in assess(split).reasons] == ["P3", "P9"]
+    same_year = facts(
+        claim_date=D(2024, 8, 1),
+        repairs=[
+            Repair(handed_over=D(2024, 5, 1), returned=D(2024, 5, 21), defect="a"),
+            Repair(handed_over=D(2024, 6, 1), returned=D(2024, 6, 12), defect="b"),
+        ],
+    )
+    assert assess(same_year).verdict == "likely_valid"  # 20 + 11 = 31 > 30 in the first year
+
+
+def test_repairs_extend_the_warranty():
+    """A 12-month warranty plus 20 repair days: a defect found 10 days after the anniversary is
+    still within the warranty (art. 20 p.3), so P4 does not fire."""
+    f = facts(
+        significant_defect=True,
+        warranty_months=12,
+        claim_date=D(2025, 1, 15),
+        defect_found_date=D(2025, 1, 11),
+        repairs=[Repair(handed_over=D(2024, 6, 1), returned=D(2024, 6, 21), defect="a")],
+    )
+    assert assess(f).verdict == "likely_valid"
+    f2 = f.model_copy(update={"repairs": []})
+    assert [r.code for r in assess(f2).reasons] == ["P4"]
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_generated_scenario_gets_its_verdict(scenario):
+    for c in [c for c in generate_refund_cases(7, 6) if c.scenario == scenario]:
+        v = assess(RefundFacts.from_generated(c.to_json()["facts"]))
+        assert v.verdict == c.verdict
+        assert sorted(r.code for r in v.reasons if r.code.startswith("P")) == c.codes
+        if c.verdict == "needs_review":
+            assert v.missing_facts == c.missing_facts
+
+
+class FixedModel:
+    def __init__(self, p):
+        self.p = p
+
+    def probability(self, *_):
+        return self.p
+
+
+def test_learned_layer_never_contradicts_a_fired_rule():
+    v = assess(facts(business_purpose=True), FixedModel(0.01))
+    assert v.verdict == "likely_invalid" and v.probability_invalid == 1.0 and v.reasons[0].code == "P1"
+
+
+def test_learned_layer_sends_doubtful_valid_cases_to_review():
+    v = assess(facts(), FixedModel(0.9))
+    assert v.verdict == "needs_review" and v.reasons[0].code == "MODEL"
+    assert assess(facts(), FixedModel(0.1)).verdict == "likely_valid"
+
+
+def test_missing_facts_are_named():
+    v = assess(facts(transfer_date=None))
+    assert v.verdict == "needs_review" and v.missing_facts == ["transfer_date"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("куплен 18.04.2022", D(2022, 4, 18)),
+        ("18 апреля 2022 г.", D(2022, 4, 18)),
+        ("«18» апреля 2022 года", D(2022, 4, 18)),
+        ("18.04.22", D(2022, 4, 18)),
+        ("3 марта 2021", D(2021, 3, 3)),
+        ("31.02.2022 и 01.03.2022", D(2022, 3, 1)),
+    ],
+)
+def test_russian_date_forms(text, expected):
+    assert find_dates(text)[0].value == expected
+
+
+def test_dates_without_a_year_take_the_year_of_the_next_event():
+    dates = [d.value for d in find_dates("купил 25 декабря, сломался 5 января 2025 г.")]
+    assert dates == [D(2024, 12, 25), D(2025, 1, 5)]
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("73 980 рублей", 73980),
+        ("73980 руб.", 73980),
+        ("73 980,50 руб.", 73980.5),
+        ("74 тыс. руб.", 74000),
+        ("73\u00a0980 ₽", 73980),
+    ],
+)
+def test_money_forms(text, value):
+    assert parse_money(text).value == pytest.approx(value)
+
+
+def test_letter_facts_with_relative_date_and_spans():
+    letter = (
+        "Я 10 марта 2024 г. купил в интернет-магазине смартфон Xiaomi 13T стоимостью 45 990 руб.\n"
+        "Через неделю после покупки выявился недостаток: телефон не включается.\n"
+        "Условия возврата продавец сообщил в письменной форме при доставке.\n"
+        "Гарантия 1 год.\n\n20.03.2024 ____ /Иванов/"
+    )
+    f = extract_facts(letter)
+    assert (f.transfer_date, f.defect_found_date, f.claim_date) == (D(2024, 3, 10), D(2024, 3, 17), D(2024, 3, 20))
+    assert (f.channel, f.price, f.warranty_months, f.defect) == ("remote", 45990, 12, "не включается")
+    assert (
+        f.spans["price"].text == "45 990 руб."
+        and letter[f.spans["price"].start : f.spans["price"].end] == "45 990 руб."
+    )
+    assert assess(f).verdict == "likely_valid"  # day 10 with a defect
+
+
+def test_cli_assess(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAIMS_MODELS_DIR", str(tmp_path))
+    path = tmp_path / "f.json"
+    path.write_text(
+        json.dumps(
+            {"transfer_date": "2024-01-01", "claim_date": "2024-01-20", "defect": "x", "significant_defect": False}
+        )
+    )
+    out = CliRunner().invoke(app, ["refund", "assess", "--facts", str(path)])
+    body = json.loads(out.output[out.output.index("{") :])
+    assert body["verdict"] == "likely_invalid" and body["reasons"][0]["code"] == "P3"
+    path.write_text('{"transfer_date": "вчера"}')
+    bad = CliRunner().invoke(app, ["refund", "assess", "--facts", str(path)])
+    assert bad.exit_code == 1 and "not valid" in bad.output
