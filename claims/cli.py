@@ -528,6 +528,24 @@ def eval_compare(run_a: Path = typer.Argument(...), run_b: Path = typer.Argument
         typer.echo(f"{key:<{width}}  {str(va):>12}  {str(vb):>12}  {d:>10}")
 
 
+@bench_app.command("classify")
+def bench_classify(
+    profile: str = typer.Option("finance", help="finance or telecom (generated texts are used)."),
+    out: Path | None = typer.Option(None, help="Write results JSON here as well."),
+) -> None:
+    """One appeal's latency after warm-up (model load excluded) and batch throughput."""
+    from eval.bench import run_classify_bench
+
+    try:
+        result = run_classify_bench(get_settings().models_dir, profile)
+    except (ArtifactError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 @bench_app.command("search")
 def bench_search(
     passages: int = typer.Option(100_000, min=100, help="Passages in the latency test."),

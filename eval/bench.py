@@ -118,3 +118,39 @@ def format_encoder_table(results: list[dict]) -> str:
         )
     machine = results[0].get("machine", "") if results else ""
     return "\n".join([head, *rows, "", f"machine: {machine}"])
+
+
+def run_classify_bench(models_dir: Path, profile: str, n_single: int = 200, n_batch: int = 1000) -> dict:
+    """Latency of one appeal (after warm-up, model load excluded) and batch throughput."""
+    from classify.profiles import load_profile
+    from synth.appeals import generate_appeals
+
+    t0 = time.perf_counter()
+    model = load_profile(models_dir, profile)
+    load_s = time.perf_counter() - t0
+    texts = (
+        [r.text for r in generate_appeals(777, 4, taxonomies=(profile,))] if profile in ("finance", "telecom") else []
+    )
+    if not texts:
+        raise ValueError(f"no benchmark texts for profile {profile!r}")
+    model.predict(texts[:8])  # warm-up
+    lat = []
+    for t in texts[:n_single]:
+        t0 = time.perf_counter()
+        model.predict([t])
+        lat.append((time.perf_counter() - t0) * 1000)
+    batch = (texts * (n_batch // len(texts) + 1))[:n_batch]
+    t0 = time.perf_counter()
+    model.predict(batch)
+    per_s = len(batch) / (time.perf_counter() - t0)
+    return {
+        "profile": profile,
+        "encoder": model.meta.get("encoder"),
+        "load_s": round(load_s, 2),
+        "single_ms_p50": round(float(np.percentile(lat, 50)), 1),
+        "single_ms_p95": round(float(np.percentile(lat, 95)), 1),
+        "batch_texts_per_s": round(per_s, 1),
+        "mean_words": round(float(np.mean([len(t.split()) for t in texts[:n_single]])), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "machine": machine_description(),
+    }

@@ -16,6 +16,7 @@ from models.registry import ArtifactError
 from search.chunking import chunk_text
 from search.dense import DenseIndex
 from search.lexical import LexicalIndex
+from search.organisations import OrganisationNames
 from search.snippets import highlight
 from search.store import DecisionStore, text_hash
 from search.types import DecisionRecord, Hit, SearchError, SearchFilters
@@ -32,6 +33,7 @@ MODES = ("hybrid", "dense", "lexical")
 class FusionWeights:
     dense: float = 1.0
     lexical: float = 1.0
+    organisation: float = 1.0  # an organisation named in the query, matched to the decisions' own
 
 
 @dataclass
@@ -69,6 +71,8 @@ class DecisionIndex:
     def __init__(self, folder: Path, encoder: Encoder, dense_kind: str = "auto", ivf_threshold: int = 200_000):
         self.folder = Path(folder)
         self.encoder = encoder
+        self._orgs: OrganisationNames | None = None
+        self._orgs_stamp = -1
         self.store = DecisionStore(self.folder / "decisions.sqlite")
         self.encoder_key = f"{encoder.name}@{encoder.version}"
         dense_dir, lexical_dir = self.folder / "dense", self.folder / "lexical"
@@ -86,6 +90,7 @@ class DecisionIndex:
             self.lexical = LexicalIndex()
             for batch in self.store.iter_passages():
                 self.lexical.add([p for p, _ in batch], [t for _, t in batch])
+            self.lexical.save(lexical_dir)
         if self.dense.count != self.lexical.count:
             # Only a crash between the two saves leaves them apart; the embedding cache makes a
             # re-index cheap, so start both afresh rather than guess which one is right.
@@ -229,64 +234,76 @@ class DecisionIndex:
         mode: str = "hybrid",
         weights: FusionWeights | None = None,
         candidates: int | None = None,
+        aggregate: str = "sum",
     ) -> list[Hit]:
         """Decisions most similar to ``query``, best first, one hit per decision.
 
+        Each retriever ranks passages; a passage at rank r contributes weight / (60 + r) to its
+        decision (reciprocal-rank fusion). ``aggregate="sum"`` adds up a decision's passages, so a
+        decision that matches the query in several places (the organisation in one paragraph, the
+        dispute in another) outranks one that matches in one place; ``"max"`` keeps only its best
+        passage. In hybrid mode an organisation named in the query (recognised from the names in
+        the store) counts as one more ranked list. The hit shows the decision's best passage.
+
         Raises:
-            SearchError: bad query, k, mode or filter (with a stable ``code``).
+            SearchError: bad query, k, mode, aggregate or filter (with a stable ``code``).
         """
         filters = filters or SearchFilters()
         weights = weights or FusionWeights()
         self.validate(query, k, filters, mode)
+        if aggregate not in ("sum", "max"):
+            raise SearchError("bad_aggregate", f"aggregate must be 'sum' or 'max', got {aggregate!r}")
         allowed = None
         if filters.active:
             ids = self.store.filter_ids(filters)
             if not ids:
                 return []
             allowed = self.store.passage_ids(ids)
-        n = candidates or max(100, 10 * k)
-        scores: dict[int, float] = {}
+        n = candidates or max(200, 20 * k)
+        contributions: dict[int, float] = {}  # passage id -> fused score
         if mode in ("dense", "hybrid") and self.dense.count:
             qv = self.encoder.encode_queries([query], progress=False)
-            d_scores, d_ids = self.dense.search(qv, n, allowed)
-            for rank, (pid, s) in enumerate(zip(d_ids[0], d_scores[0], strict=True)):
-                if pid >= 0:
-                    scores[int(pid)] = scores.get(int(pid), 0.0) + (
-                        weights.dense / (RRF_K + rank + 1) if mode == "hybrid" else float(s)
-                    )
+            _, d_ids = self.dense.search(qv, n, allowed)
+            for rank, pid in enumerate(p for p in d_ids[0] if p >= 0):
+                contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.dense / (RRF_K + rank + 1)
         if mode in ("lexical", "hybrid"):
-            l_scores, l_ids = self.lexical.search(query, n, allowed)
-            for rank, (pid, s) in enumerate(zip(l_ids, l_scores, strict=True)):
-                scores[int(pid)] = scores.get(int(pid), 0.0) + (
-                    weights.lexical / (RRF_K + rank + 1) if mode == "hybrid" else float(s)
-                )
-        return self._group(query, scores, k)
+            _, l_ids = self.lexical.search(query, n, allowed)
+            for rank, pid in enumerate(l_ids):
+                contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.lexical / (RRF_K + rank + 1)
+        named = self.organisations.find(query) if mode == "hybrid" and weights.organisation else set()
+        return self._group(query, contributions, k, aggregate, named, weights.organisation / (RRF_K + 1))
 
-    def _group(self, query: str, scores: dict[int, float], k: int) -> list[Hit]:
-        """One hit per decision (its best passage), best first, cut to ``k``."""
-        if not scores:
+    def _group(
+        self, query: str, contributions: dict[int, float], k: int, aggregate: str, named: set[str], org_bonus: float
+    ) -> list[Hit]:
+        """One hit per decision with its best passage, best first, cut to ``k``."""
+        if not contributions:
             return []
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        info = self.store.passages([pid for pid, _ in ranked])
+        info = self.store.passages(contributions)
+        score: dict[str, float] = {}
         best: dict[str, tuple[float, int]] = {}
-        for pid, s in ranked:
+        for pid, s in contributions.items():
             if pid not in info:
                 continue  # a passage deleted since the index was saved
             did = info[pid][0]
-            if did not in best:
+            score[did] = score.get(did, 0.0) + s if aggregate == "sum" else max(score.get(did, 0.0), s)
+            if did not in best or s > best[did][0]:
                 best[did] = (s, pid)
-                if len(best) == k:
-                    break
-        meta = self.store.get(best)
+        meta = self.store.get(score)
+        if named:
+            for did, m in meta.items():
+                if m["organisation"] in named:
+                    score[did] += org_bonus
         hits = []
-        for did, (s, pid) in best.items():
+        for did in sorted(score, key=lambda d: (-score[d], d))[:k]:
             m = meta.get(did)
             if m is None:
                 continue
+            pid = best[did][1]
             hits.append(
                 Hit(
                     did,
-                    float(s),
+                    float(score[did]),
                     m["title"],
                     m["category"],
                     m["outcome"],
@@ -298,6 +315,15 @@ class DecisionIndex:
                 )
             )
         return hits
+
+    @property
+    def organisations(self) -> OrganisationNames:
+        """Names of the organisations in the store, rebuilt when the store's contents change."""
+        stamp = self.store.count()
+        if self._orgs is None or self._orgs_stamp != stamp:
+            self._orgs = OrganisationNames(self.store.distinct("organisation"))
+            self._orgs_stamp = stamp
+        return self._orgs
 
     def stats(self) -> dict:
         return {

@@ -125,10 +125,11 @@ class SearchSuite(Evaluator):
         with open(ctx.data_dir / "search_queries.jsonl", encoding="utf-8") as fh:
             queries = [json.loads(line) for line in fh]
         rows = []
-        for mode in MODES:
+        variants = [(m, m, "sum") for m in MODES] + [("hybrid_best_passage_only", "hybrid", "max")]
+        for mode, search_mode, aggregate in variants:
             agg = Counter()
             for q in queries:
-                ranked = [h.decision_id for h in index.search(q["query"], 10, mode=mode)]
+                ranked = [h.decision_id for h in index.search(q["query"], 10, mode=search_mode, aggregate=aggregate)]
                 rel = set(q["relevant"])
                 grades = {r: 1.0 for r in rel} | {q["target"]: 2.0}
                 for k in (1, 5, 10):

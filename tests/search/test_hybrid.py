@@ -180,3 +180,32 @@ def test_real_e5_ranks_the_paraphrased_case_first(tmp_path, e5):
     vec = idx.dense.index.reconstruct(int(idx.store.passage_ids(["d3"])[0]))
     assert np.linalg.norm(vec) == pytest.approx(1.0, abs=1e-4)
     idx.close()
+
+
+def test_an_organisation_named_in_the_query_lifts_its_decisions(index):
+    """Both OSAGO decisions match the dispute; naming "ВСК" puts the ВСК one first."""
+    plain = index.search("отказ в выплате по ОСАГО", 2)
+    named = index.search("ВСК: отказ в выплате по ОСАГО", 2)
+    assert {h.decision_id for h in plain} == {"d1", "d4"}
+    assert named[0].decision_id == "d4" and named[0].organisation == "САО «ВСК»"
+
+
+def test_evidence_from_several_passages_adds_up(index):
+    """Two decisions mention a pawnshop once each; "p2" also mentions the ring in a second
+    paragraph (each paragraph long enough to be its own passage), so with "sum" it ranks first and
+    its score is the sum of two passage contributions."""
+    filler = " ".join(["обстоятельства дела изложены заявителем подробно"] * 6)
+    index.add(
+        [
+            DecisionRecord("p1", f"Ломбард продал вещь. {filler}\n\nДругое. {filler}"),
+            DecisionRecord("p2", f"Ломбард продал вещь. {filler}\n\nЗолотое кольцо ломбард не вернул. {filler}"),
+        ]
+    )
+    assert len(index.store.passage_ids(["p2"])) == 2
+    by_sum = index.search("ломбард кольцо", 2, mode="lexical")
+    by_max = index.search("ломбард кольцо", 2, mode="lexical", aggregate="max")
+    assert by_sum[0].decision_id == "p2"
+    assert by_sum[0].score > by_max[0].score
+    with pytest.raises(SearchError) as err:
+        index.search("вклад", 3, aggregate="mean")
+    assert err.value.code == "bad_aggregate"

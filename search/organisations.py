@@ -1,0 +1,42 @@
+"""Recognise an organisation named in a query ("Совкомбанк", "ВТБ", "Билайн") among the
+organisations of the stored decisions ("ПАО «Совкомбанк»", "Банк ВТБ (ПАО)", ...)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from models.text import normalise
+
+LEGAL_FORMS = r"\b(пао|ао|ооо|зао|оао|спао|сао|кб|ск|мфк|мкк|нпф|кпк|скпк|ип|нко|ано)\b"
+_LEGAL_ONLY = re.compile(rf"^(?:{LEGAL_FORMS[2:-2]})$")
+
+
+def aliases(name: str) -> set[str]:
+    """Ways a person names an organisation: its quoted name, a brand in brackets, the name without
+    legal forms ("Банк ВТБ (ПАО)" -> "банк втб", "втб")."""
+    out = {normalise(m) for m in re.findall(r"«([^«»]+)»", name)}
+    out |= {normalise(m) for m in re.findall(r"\(([^()]+)\)", name) if not _LEGAL_ONLY.match(normalise(m))}
+    base = normalise(re.sub(LEGAL_FORMS, " ", normalise(re.sub(r"\([^()]*\)|[«»\"]", " ", name))))
+    if base:
+        out.add(base)
+        words = base.split()
+        if len(words) == 2 and words[0] == "банк":
+            out.add(words[1])  # "банк втб" -> "втб"
+    return {a.strip() for a in out if len(a.strip()) >= 3}
+
+
+class OrganisationNames:
+    def __init__(self, names: Iterable[str]):
+        self.by_alias: dict[str, set[str]] = {}
+        for n in names:
+            for a in aliases(n):
+                self.by_alias.setdefault(a, set()).add(n)
+        pattern = "|".join(re.escape(a) for a in sorted(self.by_alias, key=len, reverse=True))
+        self._re = re.compile(rf"(?<!\w)(?:{pattern})(?!\w)") if pattern else None
+
+    def find(self, text: str) -> set[str]:
+        """Stored organisation names mentioned in ``text``."""
+        if self._re is None:
+            return set()
+        return {n for m in self._re.finditer(normalise(text)) for n in self.by_alias[m.group(0)]}
