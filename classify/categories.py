@@ -80,7 +80,11 @@ class CategoryClassifier(ClassifierMixin, BaseEstimator):
             else:
                 parts.append(self.tfidf_.transform(texts))
         if self.encoder is not None:
-            emb = embeddings if embeddings is not None else embed_long(self.encoder, texts, self.chunk_words)
+            emb = (
+                embeddings
+                if embeddings is not None
+                else embed_long(self.encoder, texts, self.chunk_words, progress=False)
+            )
             parts.append(sparse.csr_matrix(emb * self.embedding_weight))
         if not parts:
             raise ValueError("CategoryClassifier needs an encoder or TF-IDF features")

@@ -22,8 +22,11 @@ SPB_QUERIES = 1000  # held-out appeals used as queries (seeded sample of the tes
 APPROX_N = 200_000  # vectors in the approximate-vs-flat check (the benchmark goes to 1,000,000)
 
 
-def clustered_vectors(n: int, dim: int, clusters: int, rng: np.random.Generator, spread: float = 1.5) -> np.ndarray:
-    """Unit vectors around random centres: the neighbourhood structure real embeddings have."""
+def clustered_vectors(n: int, dim: int, clusters: int, rng: np.random.Generator, spread: float = 0.8) -> np.ndarray:
+    """Unit vectors around random centres, 50 per centre by default below. The spread is set so that
+    a vector's 10th neighbour has a relative cosine (cos - random) / (1 - random) of about 0.6: the
+    structure measured on real e5 vectors of the SPb appeals (top-10 0.943, random pair 0.845,
+    relative 0.63)."""
     centres = rng.standard_normal((clusters, dim)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     x = centres[rng.integers(0, clusters, n)] + spread * rng.standard_normal((n, dim)).astype(np.float32) / np.sqrt(dim)
