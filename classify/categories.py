@@ -21,12 +21,19 @@ def _lemma_analyzer(text: str) -> list[str]:
     return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
 
 
+def _pieces(text: str, chunk_words: int) -> list[str]:
+    """The whole text when it fits the encoder, otherwise windows of about ``chunk_words`` words."""
+    if len(text.split()) <= chunk_words:
+        return [text if text.strip() else " "]
+    chunks = chunk_text("", text, max_words=chunk_words, overlap=chunk_words // 5, min_words=chunk_words // 2)
+    return [c.text for c in chunks] or [text]
+
+
 def embed_long(encoder: Encoder, texts: list[str], chunk_words: int = CHUNK_WORDS, progress: bool | None = None):
     """One vector per text: the length-weighted mean of its windows' vectors, re-normalised."""
     pieces, owner, weight = [], [], []
     for i, t in enumerate(texts):
-        chunks = chunk_text(str(i), t, max_words=chunk_words, overlap=chunk_words // 5, min_words=5)
-        for c in [c.text for c in chunks] or [t if t.strip() else " "]:
+        for c in _pieces(t, chunk_words):
             pieces.append(c)
             owner.append(i)
             weight.append(max(1, len(c.split())))
@@ -35,6 +42,10 @@ def embed_long(encoder: Encoder, texts: list[str], chunk_words: int = CHUNK_WORD
     np.add.at(out, np.asarray(owner), vecs * np.asarray(weight, dtype=np.float32)[:, None])
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-12)
+
+
+#: Changes when the way texts become features changes; a saved profile of another scheme is retrained.
+FEATURE_SCHEME = "e5-whole-or-200w-windows+lemma-tfidf/v2"
 
 
 class CategoryClassifier(ClassifierMixin, BaseEstimator):

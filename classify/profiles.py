@@ -10,7 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.categories import CategoryClassifier, ReviewThreshold, choose_threshold, embed_long, fit_temperature
+from classify.categories import (
+    FEATURE_SCHEME,
+    CategoryClassifier,
+    ReviewThreshold,
+    choose_threshold,
+    embed_long,
+    fit_temperature,
+)
 from models.encoders import Encoder
 from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
 
@@ -158,6 +165,7 @@ def train_profile(
         "encoder": encoder_spec(encoder),
         "encoder_version": encoder.version if encoder is not None else None,
         "training_data_sha256": data_hash(x_tr + x_va, list(y_tr) + list(y_va)),
+        "feature_scheme": FEATURE_SCHEME,
         "train_size": len(x_tr),
         "validation_size": len(x_va),
         "temperature": clf.temperature_,
@@ -194,7 +202,11 @@ def train_and_save(
         try:
             meta = read_meta(folder, format_version=FORMAT_VERSION)
             same_encoder = meta.get("encoder_version") == (encoder.version if encoder else None)
-            if meta.get("training_data_sha256") == digest and same_encoder:
+            if (
+                meta.get("training_data_sha256") == digest
+                and same_encoder
+                and meta.get("feature_scheme") == FEATURE_SCHEME
+            ):
                 return folder, False
         except ArtifactError:
             pass
