@@ -13,7 +13,7 @@ from classify.refund.rules import RULES
 from classify.refund.timeline import Timeline
 from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: trained on structured and letter-read facts
 
 
 def features(facts: RefundFacts, t: Timeline, states: dict[str, bool | None]) -> np.ndarray:
@@ -88,13 +88,18 @@ class RefundModel:
 
 
 def training_cases(seed: int = 0, per_scenario: int = 40) -> list[tuple[RefundFacts, int]]:
-    """Generated history with a decided outcome (cases that went to review carry no label)."""
+    """Generated history with a decided outcome (cases that went to review carry no label), each
+    case twice: as structured facts and as the facts read from its letter, since the model sees
+    both kinds of input (a letter leaves unsaid what structured data states)."""
+    from classify.refund.extract import extract_facts
     from synth.refund import generate_refund_cases
 
     out = []
     for c in generate_refund_cases(seed, per_scenario):
         if c.verdict != "needs_review":
-            out.append((RefundFacts.from_generated(c.to_json()["facts"]), int(c.verdict == "likely_invalid")))
+            label = int(c.verdict == "likely_invalid")
+            out.append((RefundFacts.from_generated(c.to_json()["facts"]), label))
+            out.append((extract_facts(c.letter), label))
     return out
 
 
