@@ -313,4 +313,5 @@ def repair_document_doc(
 
 
 def generic_doc(doc_type: str, title: str, body: str, fields: dict, signer: Signature | None = None) -> DocSpec:
-    return DocSpec(doc_type, title, [p for p in body.split("\n") if p.strip()], fields, [signer] if signer else [])
+    lines = [p for p in lx.tidy(body).split("\n") if p.strip()]
+    return DocSpec(doc_type, title, lines, fields, [signer] if signer else [])
