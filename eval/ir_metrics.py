@@ -17,12 +17,15 @@ def mrr_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
     return 0.0
 
 
+def dcg(gains: Sequence[float]) -> float:
+    """Discounted cumulative gain of gains listed by rank (log2 discount)."""
+    return sum(g / math.log2(i + 1) for i, g in enumerate(gains, start=1))
+
+
 def ndcg_at(ranked: Sequence[str], grades: Mapping[str, float], k: int) -> float:
-    """nDCG with graded relevance (gain = grade, log2 discount)."""
-    dcg = sum(grades.get(r, 0.0) / math.log2(i + 1) for i, r in enumerate(ranked[:k], start=1))
-    ideal = sorted(grades.values(), reverse=True)[:k]
-    idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, start=1))
-    return dcg / idcg if idcg else 0.0
+    """nDCG with graded relevance (gain = grade)."""
+    ideal = dcg(sorted(grades.values(), reverse=True)[:k])
+    return dcg([grades.get(r, 0.0) for r in ranked[:k]]) / ideal if ideal else 0.0
 
 
 def precision_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:

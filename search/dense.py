@@ -150,6 +150,3 @@ class DenseIndex:
         if self.count != meta["count"] or self.index.d != meta["dim"]:
             raise ArtifactError(f"dense index at {folder} disagrees with its meta.json: rebuild it")
         return self
-
-    def size_bytes(self, folder: Path) -> int:
-        return sum(p.stat().st_size for p in Path(folder).glob("*"))

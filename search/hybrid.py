@@ -279,7 +279,7 @@ class DecisionIndex:
         """One hit per decision with its best passage, best first, cut to ``k``."""
         if not contributions:
             return []
-        info = self.store.passages(contributions)
+        info = self.store.passages(contributions, with_text=False)  # text only for the k shown
         score: dict[str, float] = {}
         best: dict[str, tuple[float, int]] = {}
         for pid, s in contributions.items():
@@ -294,12 +294,11 @@ class DecisionIndex:
             for did, m in meta.items():
                 if m["organisation"] in named:
                     score[did] += org_bonus
+        top = [d for d in sorted(score, key=lambda d: (-score[d], d)) if d in meta][:k]
+        texts = self.store.passages([best[d][1] for d in top])
         hits = []
-        for did in sorted(score, key=lambda d: (-score[d], d))[:k]:
-            m = meta.get(did)
-            if m is None:
-                continue
-            pid = best[did][1]
+        for did in top:
+            m, pid = meta[did], best[did][1]
             hits.append(
                 Hit(
                     did,
@@ -309,7 +308,7 @@ class DecisionIndex:
                     m["outcome"],
                     m["organisation"],
                     m["date"],
-                    highlight(info[pid][2], query),
+                    highlight(texts[pid][2], query),
                     info[pid][1],
                     m["meta"],
                 )

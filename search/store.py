@@ -154,28 +154,31 @@ class DecisionStore:
         with self._lock:
             self._db.execute("UPDATE decisions SET indexed=0")
 
-    def get(self, ids: Iterable[str]) -> dict[str, dict]:
-        ids = list(ids)
+    def get(self, ids: Iterable[str], with_text: bool = False) -> dict[str, dict]:
+        """Decision metadata by id (the full text only when asked: search needs none of it)."""
+        cols = "id, title, category, outcome, organisation, date, meta" + (", text" if with_text else "")
         out: dict[str, dict] = {}
-        with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                q = ",".join("?" * len(chunk))
-                for row in self._db.execute(
-                    "SELECT id, title, category, outcome, organisation, date, meta, text FROM decisions "
-                    f"WHERE id IN ({q})",
-                    chunk,
-                ):
-                    out[row[0]] = {
-                        "title": row[1],
-                        "category": row[2],
-                        "outcome": row[3],
-                        "organisation": row[4],
-                        "date": row[5],
-                        "meta": json.loads(row[6]),
-                        "text": row[7],
-                    }
+        for row in self._select_in(f"SELECT {cols} FROM decisions WHERE id IN ({{}})", list(ids)):
+            out[row[0]] = {
+                "title": row[1],
+                "category": row[2],
+                "outcome": row[3],
+                "organisation": row[4],
+                "date": row[5],
+                "meta": json.loads(row[6]),
+            }
+            if with_text:
+                out[row[0]]["text"] = row[7]
         return out
+
+    def _select_in(self, sql: str, values: list, prefix: tuple = ()) -> list[tuple]:
+        """Rows of ``sql`` whose ``IN ({})`` takes ``values``, in chunks under SQLite's variable limit."""
+        rows: list[tuple] = []
+        with self._lock:
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                rows += self._db.execute(sql.format(",".join("?" * len(chunk))), [*prefix, *chunk]).fetchall()
+        return rows
 
     def ids(self) -> Iterator[str]:
         with self._lock:
@@ -232,19 +235,11 @@ class DecisionStore:
             self._db.execute("COMMIT")
         return pids
 
-    def passages(self, pids: Iterable[int]) -> dict[int, tuple[str, int, str]]:
-        """pid -> (decision id, passage index, text)."""
-        pids = [int(p) for p in pids]
-        out = {}
-        with self._lock:
-            for start in range(0, len(pids), 500):
-                chunk = pids[start : start + 500]
-                q = ",".join("?" * len(chunk))
-                for row in self._db.execute(
-                    f"SELECT pid, decision_id, idx, text FROM passages WHERE pid IN ({q})", chunk
-                ):
-                    out[row[0]] = (row[1], row[2], row[3])
-        return out
+    def passages(self, pids: Iterable[int], with_text: bool = True) -> dict[int, tuple]:
+        """pid -> (decision id, passage index[, text])."""
+        cols = "pid, decision_id, idx" + (", text" if with_text else "")
+        rows = self._select_in(f"SELECT {cols} FROM passages WHERE pid IN ({{}})", [int(p) for p in pids])
+        return {r[0]: tuple(r[1:]) for r in rows}
 
     def iter_passages(self, batch: int = 5000) -> Iterator[list[tuple[int, str]]]:
         """Every stored passage of an indexed decision, as (pid, text), in batches."""
@@ -262,32 +257,18 @@ class DecisionStore:
             last = rows[-1][0]
 
     def passage_ids(self, decision_ids: Iterable[str] | None = None) -> np.ndarray:
-        with self._lock:
-            if decision_ids is None:
+        if decision_ids is None:
+            with self._lock:
                 rows = self._db.execute("SELECT pid FROM passages").fetchall()
-            else:
-                ids = list(decision_ids)
-                rows = []
-                for start in range(0, len(ids), 500):
-                    chunk = ids[start : start + 500]
-                    q = ",".join("?" * len(chunk))
-                    rows += self._db.execute(f"SELECT pid FROM passages WHERE decision_id IN ({q})", chunk).fetchall()
+        else:
+            rows = self._select_in("SELECT pid FROM passages WHERE decision_id IN ({})", list(decision_ids))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     # ---- embedding cache -------------------------------------------------------------------
 
     def cached_vectors(self, hashes: list[str], encoder: str) -> dict[str, np.ndarray]:
-        out = {}
-        with self._lock:
-            for start in range(0, len(hashes), 500):
-                chunk = hashes[start : start + 500]
-                q = ",".join("?" * len(chunk))
-                for h, blob in self._db.execute(
-                    f"SELECT text_hash, vector FROM embeddings WHERE encoder=? AND text_hash IN ({q})",
-                    [encoder, *chunk],
-                ):
-                    out[h] = np.frombuffer(blob, dtype=np.float32)
-        return out
+        sql = "SELECT text_hash, vector FROM embeddings WHERE encoder=? AND text_hash IN ({})"
+        return {h: np.frombuffer(blob, dtype=np.float32) for h, blob in self._select_in(sql, hashes, (encoder,))}
 
     def cache_vectors(self, items: dict[str, np.ndarray], encoder: str) -> None:
         with self._lock:

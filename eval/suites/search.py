@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.base import EvalContext, EvalOutput, Evaluator
-from eval.ir_metrics import mrr_at, ndcg_at, precision_at, recall_at
+from eval.ir_metrics import dcg, mrr_at, ndcg_at, precision_at, recall_at
 from eval.report import markdown_table
 from search.hybrid import MODES, DecisionIndex
 from search.types import DecisionRecord
@@ -186,9 +186,8 @@ class SearchSuite(Evaluator):
                 same = {r for r in ranked if reason_of.get(r) == q.reason}
                 p10 += precision_at(ranked, same, 10)
                 # Binary gains; the ideal ranking has min(10, appeals of that reason) relevant hits.
-                ideal = {f"ideal-{i}": 1.0 for i in range(min(10, per_reason[q.reason]))}
-                dcg = ndcg_at(ranked, {r: 1.0 for r in same}, 10) * _idcg(len(same)) if same else 0.0
-                ndcg += dcg / _idcg(len(ideal)) if ideal else 0.0
+                ideal = dcg([1.0] * min(10, per_reason[q.reason]))
+                ndcg += dcg([float(r in same) for r in ranked]) / ideal if ideal else 0.0
             out.metrics[f"spb_{mode}_precision_at_10"] = round(p10 / len(queries), 4)
             out.metrics[f"spb_{mode}_ndcg_at_10"] = round(ndcg / len(queries), 4)
             rows.append([mode, p10 / len(queries), ndcg / len(queries)])
@@ -203,12 +202,6 @@ class SearchSuite(Evaluator):
                 markdown_table(["mode", "precision@10", "nDCG@10"], rows),
             )
         )
-
-
-def _idcg(n: int) -> float:
-    import math
-
-    return sum(1 / math.log2(i + 1) for i in range(1, min(n, 10) + 1))
 
 
 def _plot_recall(path: Path, rows: list) -> None:
