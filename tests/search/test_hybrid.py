@@ -209,3 +209,20 @@ def test_evidence_from_several_passages_adds_up(index):
     with pytest.raises(SearchError) as err:
         index.search("вклад", 3, aggregate="mean")
     assert err.value.code == "bad_aggregate"
+
+
+def test_a_lexical_index_of_another_analyzer_is_rebuilt_from_the_store(index, navec_encoder):
+    """GIVEN an index whose BM25 part was saved by an older analyzer WHEN it is opened THEN BM25 is
+    rebuilt from the stored passages (no re-embedding), saved with the current analyzer, and finds
+    the same decisions."""
+    from search.lexical import ANALYZER
+
+    meta_path = index.folder / "lexical" / "meta.json"
+    before = [h.decision_id for h in index.search("выплату", 4, mode="lexical")]
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "analyzer": "old-analyzer/v0"}))
+    reopened = DecisionIndex(index.folder, navec_encoder)
+    assert json.loads(meta_path.read_text())["analyzer"] == ANALYZER
+    assert reopened.lexical.count == reopened.dense.count
+    assert [h.decision_id for h in reopened.search("выплату", 4, mode="lexical")] == before
+    reopened.close()
