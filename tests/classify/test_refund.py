@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from claims.cli import app
-from classify.refund.extract import extract_facts, find_dates, parse_money
+from classify.refund.extract import extract_facts
 from classify.refund.facts import RefundFacts, Repair
 from classify.refund.verdict import assess
+from ingest.values import find_dates, parse_money
 from synth.refund import SCENARIOS, generate_refund_cases
 
 D = dt.date
