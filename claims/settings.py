@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # Ingest limits: a file over any of them gets a per-file error, the rest of the package goes on.
+    max_file_bytes: int = Field(50 * 2**20, ge=1, description="largest accepted file")
+    max_pages: int = Field(300, ge=1, description="most pages read from one file")
+    max_pixels: int = Field(60_000_000, ge=1, description="largest image (decompression-bomb guard)")
+    ocr_timeout_s: float = Field(60.0, gt=0, description="time limit for the OCR of one page")
+    ocr_workers: int = Field(0, ge=0, description="parallel OCR processes; 0 = one per core")
 
     @field_validator("data_dir", "models_dir")
     @classmethod
