@@ -120,8 +120,12 @@ def models_prepare(
         from classify.profiles import train_and_save
         from classify.refund.model import prepare_refund_model
         from classify.training_data import DEFAULT_PROFILES, shipped_training_data
+        from ingest.documents import prepare_doctype
         from models.encoders import load_encoder
 
+        t0 = time.perf_counter()
+        folder, trained = prepare_doctype(settings.models_dir, force=force)
+        typer.echo(f"doctype: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
         t0 = time.perf_counter()
         folder, trained = prepare_refund_model(settings.models_dir, force=force)
         typer.echo(f"refund: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
@@ -261,6 +265,69 @@ def refund_assess(
     except ArtifactError as exc:
         typer.secho(f"warning: no learned layer ({exc}); rules only", err=True)
     typer.echo(json.dumps(assess(parsed, model).to_json(), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files of one package (PDF, images, DOCX, TXT)."),
+    process: str | None = typer.Option(
+        None, help="ombudsman_appeal | device_refund | number_reregistration; without it no completeness check."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the PackageReport as JSON."),
+    include_text: bool = typer.Option(False, help="Each document also carries its full text."),
+) -> None:
+    """Read a package: documents, types, fields, and (with --process) completeness and problems."""
+    from claims.pipeline import process_package
+    from ingest.completeness import UnknownProcess, load_rules
+    from ingest.documents import load_doctype_model
+    from ingest.sniff import Limits
+
+    settings = get_settings()
+    if process:
+        try:
+            load_rules(process)
+        except UnknownProcess as exc:
+            fail(str(exc))
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += [(str(p), p.read_bytes()) for p in sorted(path.iterdir()) if p.is_file()]
+        elif path.is_file():
+            files.append((str(path), path.read_bytes()))
+        else:
+            fail(f"no such file: {path}")
+    try:
+        model = load_doctype_model(settings.models_dir)
+    except ArtifactError as exc:
+        fail(f"{exc} (run `claims models prepare`)")
+    refund_model = None
+    if process == "device_refund":
+        from classify.refund.model import RefundModel, refund_model_folder
+
+        with contextlib.suppress(ArtifactError):
+            refund_model = RefundModel.load(refund_model_folder(settings.models_dir))
+    result = process_package(files, process, model, Limits.from_settings(settings), include_text, refund_model)
+    report = result.report.model_dump(mode="json")
+    if result.refund is not None:
+        report["refund"] = result.refund
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for doc in result.report.documents:
+        conf = f", OCR {doc.ocr_confidence:.0f}" if doc.ocr_confidence is not None else ""
+        typer.echo(
+            f"{doc.id} {doc.file} p.{','.join(map(str, doc.pages))}: {doc.doc_type} "
+            f"({doc.doc_type_confidence:.2f}; {doc.text_source}{conf})"
+        )
+    for err in result.report.errors:
+        typer.echo(f"ERROR {err.file}: {err.code}: {err.message}")
+    c = result.report.completeness
+    if c is not None:
+        typer.echo(f"complete: {'yes' if c.complete else 'no'}; missing: {', '.join(c.missing_documents) or '-'}")
+        for pr in c.problems:
+            typer.echo(f"  {pr.code} {pr.message}" + (f" [{pr.document}.{pr.field}]" if pr.document else ""))
+    if result.refund is not None:
+        typer.echo(f"refund verdict: {result.refund['verdict']}")
 
 
 @app.command()

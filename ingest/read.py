@@ -5,6 +5,7 @@ and plain text. A file that cannot be read yields a FileError; the other files a
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,27 @@ from ingest import ocr
 from ingest.pdf import read_pdf, render_page
 from ingest.sniff import IMAGE_KINDS, Limits, sniff
 from ingest.types import FileError, IngestError, Page
+
+_CONTINUATION = re.compile(r"(?<=[^.!?:;\n])\n(?=[a-zа-яё\d«(])")
+
+
+def _is_heading(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 3 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+def unwrap_lines(text: str) -> str:
+    """Join lines that a page layout broke inside a sentence (the next line starts in lower case
+    and the previous one neither ends a sentence nor is a heading): extraction reads sentences,
+    not print lines."""
+    lines = text.split("\n")
+    out = [lines[0]] if lines else []
+    for line in lines[1:]:
+        if out and _CONTINUATION.search(out[-1][-1:] + "\n" + line[:1]) and not _is_heading(out[-1]):
+            out[-1] = out[-1] + " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 @dataclass
@@ -104,7 +126,9 @@ def _file_pages(name: str, data: bytes, limits: Limits) -> tuple[list[Page], lis
         pages, pending = [], []
         for p in read_pdf(data, limits.max_pages):
             if p.problem is None:
-                pages.append(Page(file=name, number=p.number, text=p.text, source="pdf_text", words=p.words))
+                pages.append(
+                    Page(file=name, number=p.number, text=unwrap_lines(p.text), source="pdf_text", words=p.words)
+                )
             else:
                 pending.append(
                     _Pending(
@@ -134,7 +158,7 @@ def _ocr_pending(pending: list[_Pending], limits: Limits, options: ocr.OcrOption
         return Page(
             file=job.file,
             number=job.number,
-            text=result.text,
+            text=unwrap_lines(result.text),
             source="ocr",
             words=result.words,
             ocr_confidence=round(result.confidence, 1),

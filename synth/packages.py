@@ -286,8 +286,11 @@ def _reregistration(pid: str, defect: str | None, rng: random.Random) -> Package
     c = company(rng, "corporate")
     user, user_pas = lx.person(rng), ids.passport(rng)
     birth = lx.date_between(rng, dt.date(1960, 1, 1), dt.date(2003, 12, 31))
-    issued = lx.date_between(rng, birth + dt.timedelta(days=365 * 20), dt.date(2024, 12, 31))
     act_date = lx.date_between(rng, dt.date(2024, 1, 10), dt.date(2025, 10, 31))
+    # A valid passport was issued after the last replacement age (20 or 45) reached by the act date.
+    replaced_at = 45 if birth + dt.timedelta(days=int(365.25 * 45) + 1) <= act_date else 20
+    first_day = birth + dt.timedelta(days=int(365.25 * replaced_at) + 1)
+    issued = lx.date_between(rng, first_day, max(first_day, min(act_date, dt.date(2024, 12, 31))))
     number = "+7" + f"9{rng.randint(0, 99):02d}{rng.randint(0, 9999999):07d}"
     poa_defects = {
         "expired_power_of_attorney",

@@ -1,0 +1,452 @@
+"""Ingest suites: ``ocr`` (CER/WER by degradation level beside raw tesseract), ``doctype``
+(held-out template families, package splitting, real phone scans), ``fields`` (precision, recall,
+F1 per field against the generator's ground truth) and ``completeness`` (verdict accuracy and
+problem-code precision/recall on generated packages, text PDFs and scans)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from eval.base import EvalContext, EvalOutput, Evaluator
+from eval.report import markdown_table, plot_confusion
+
+MAX_PACKAGES = 60  # per process: scanned packages are OCR'd, about 1 s a page on one core
+
+
+def _records(ctx: EvalContext) -> list[dict]:
+    if ctx.data_dir is None:
+        raise ValueError("this suite needs --data (a folder made by `claims data generate`)")
+    with open(ctx.data_dir / "packages.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def _sample(records: list[dict], per_process: int) -> list[dict]:
+    out = []
+    for process in sorted({r["process"] for r in records}):
+        mine = [r for r in records if r["process"] == process]
+        step = max(1, len(mine) // per_process)
+        out += mine[::step][:per_process]
+    return out
+
+
+# ---- OCR -------------------------------------------------------------------------------------------
+
+_FORM_LINE = re.compile(r"_+")
+
+
+def normalise_for_cer(text: str) -> str:
+    """Whitespace collapsed and blank form lines ("______") removed: a reader's text, not a layout."""
+    return " ".join(_FORM_LINE.sub(" ", text).split())
+
+
+def cer(hyp: str, ref: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+
+    h, r = normalise_for_cer(hyp), normalise_for_cer(ref)
+    return Levenshtein.distance(h, r) / max(len(r), 1)
+
+
+def wer(hyp: str, ref: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+
+    h, r = normalise_for_cer(hyp).split(), normalise_for_cer(ref).split()
+    return Levenshtein.distance(h, r) / max(len(r), 1)
+
+
+class OcrSuite(Evaluator):
+    """CER and WER of the OCR path against the text each page was rendered from, on clean renders
+    (300 dpi, no degradation) and on the generator's degraded scans grouped by resolution, with raw
+    tesseract (no preprocessing, no noise filter) on the same images beside it."""
+
+    name = "ocr"
+    primary_metric = "degraded_cer"
+    greater_is_better = False
+    pages = 60
+
+    def __call__(self, ctx: EvalContext) -> EvalOutput:
+        from PIL import Image
+
+        from ingest import ocr
+        from synth.render import rasterise
+
+        root = ctx.data_dir / "packages"
+        singles = []
+        for rec in _sample(_records(ctx), 40):
+            for d in rec["documents"]:
+                if d["pages"] == 1 and d["scan"]["format"] == "jpeg":
+                    singles.append(d)
+        singles = singles[: self.pages]
+        items = []
+        for d in singles[: self.pages // 3]:
+            img = rasterise(root / d["pdf"], 300)[0].convert("L")
+            img.info["dpi"] = (300, 300)
+            items.append(("clean 300 dpi", img, d["text"]))
+        for d in singles:
+            img = Image.open(root / d["scan"]["files"][0])
+            items.append((f"degraded {d['scan']['dpi']} dpi", img, d["text"]))
+        rows, metrics = [], {}
+        per_level: dict[str, dict[str, list]] = {}
+        times = {"ours": 0.0, "raw": 0.0}
+        for variant, options in (("ours", ocr.OcrOptions()), ("raw", ocr.RAW)):
+            start = time.perf_counter()
+            results = ocr.ocr_many([img for _, img, _ in items], options, n_workers=1)
+            times[variant] = time.perf_counter() - start
+            for (level, _, truth), res in zip(items, results, strict=True):
+                text = res.text if not isinstance(res, Exception) else ""
+                if variant == "raw":  # raw tesseract keeps every word, garbage included
+                    text = " ".join(w.text for w in res.words) if not isinstance(res, Exception) else ""
+                bucket = per_level.setdefault(level, {"ours_cer": [], "ours_wer": [], "raw_cer": [], "raw_wer": []})
+                bucket[f"{variant}_cer"].append(cer(text, truth))
+                bucket[f"{variant}_wer"].append(wer(text, truth))
+        for level in sorted(per_level):
+            b = per_level[level]
+            rows.append([level, len(b["ours_cer"]), *(float(np.mean(b[k])) for k in b)])
+        clean = per_level.get("clean 300 dpi", {})
+        degraded = {k: [x for lv, b in per_level.items() if lv.startswith("degraded") for x in b[k]] for k in
+                    ("ours_cer", "ours_wer", "raw_cer", "raw_wer")}  # fmt: skip
+        metrics.update(
+            {
+                "clean_cer": round(float(np.mean(clean["ours_cer"])), 4) if clean else float("nan"),
+                "clean_wer": round(float(np.mean(clean["ours_wer"])), 4) if clean else float("nan"),
+                "degraded_cer": round(float(np.mean(degraded["ours_cer"])), 4),
+                "degraded_wer": round(float(np.mean(degraded["ours_wer"])), 4),
+                "raw_clean_cer": round(float(np.mean(clean["raw_cer"])), 4) if clean else float("nan"),
+                "raw_degraded_cer": round(float(np.mean(degraded["raw_cer"])), 4),
+                "pages": len(items),
+                "seconds_ours_one_core": round(times["ours"], 1),
+                "seconds_raw_one_core": round(times["raw"], 1),
+            }
+        )
+        out = EvalOutput(metrics=metrics)
+        out.sections.append(
+            (
+                "CER / WER by degradation level (normalised: whitespace collapsed, form lines removed)",
+                markdown_table(["level", "pages", "CER", "WER", "raw CER", "raw WER"], rows),
+            )
+        )
+        return out
+
+
+# ---- document types --------------------------------------------------------------------------------
+
+REAL_TYPES = {2: "acceptance_act", 9: "power_of_attorney", 4: "contract", 10: "other"}
+REAL_TYPES_EXTENDED = {**REAL_TYPES, 1: "contract", 3: "other", 5: "other", 6: "other", 7: "other", 8: "other",
+                       11: "other"}  # fmt: skip
+
+
+class DocTypeSuite(Evaluator):
+    """Leave-one-family-out on the generated document texts (train on five template families, test
+    on the sixth, every family in turn), the same on OCR-noised texts, package splitting on the
+    one-file package scans, and the real phone scans read by our OCR."""
+
+    name = "doctype"
+    primary_metric = "heldout_family_macro_f1"
+    per_family = 40
+    split_packages = 30
+
+    def __call__(self, ctx: EvalContext) -> EvalOutput:
+        import random
+
+        from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+        from ingest.doctypes import ocr_noise
+        from ingest.documents import train_doctype_model, training_records
+
+        records = training_records(seed=100 + ctx.seed, per_family=self.per_family)
+        y_true, y_pred, y_noisy = [], [], []
+        rows = []
+        rng = random.Random(ctx.seed)
+        for family in sorted({r["family"] for r in records}):
+            model = train_doctype_model(records, holdout_family=family)
+            test = [r for r in records if r["family"] == family]
+            pred = [t for t, _ in model.predict([r["text"] for r in test])]
+            noisy = [t for t, _ in model.predict([ocr_noise(r["text"], rng, 0.05) for r in test])]
+            gold = [r["doc_type"] for r in test]
+            y_true += gold
+            y_pred += pred
+            y_noisy += noisy
+            rows.append([family, len(test), accuracy_score(gold, pred), f1_score(gold, pred, average="macro")])
+        labels = sorted(set(y_true))
+        metrics = {
+            "heldout_family_accuracy": round(accuracy_score(y_true, y_pred), 4),
+            "heldout_family_macro_f1": round(f1_score(y_true, y_pred, average="macro"), 4),
+            "heldout_family_noisy_macro_f1": round(f1_score(y_true, y_noisy, average="macro"), 4),
+        }
+        out = EvalOutput(metrics=metrics)
+        out.sections.append(
+            (
+                "Held-out template families (train on the other five)",
+                markdown_table(["held-out family", "documents", "accuracy", "macro-F1"], rows),
+            )
+        )
+        per_class = f1_score(y_true, y_pred, average=None, labels=labels)
+        out.sections.append(
+            ("Per type F1 (pooled)", markdown_table(["type", "F1"], list(zip(labels, per_class, strict=True))))
+        )
+        matrix = confusion_matrix(y_true, y_pred, labels=labels)
+        out.plots["doctype_confusion.png"] = lambda p: plot_confusion(p, matrix, labels, "document types, held-out")
+        if ctx.data_dir is not None:
+            self._splitting(ctx, out)
+        if ctx.real_dir is not None and (Path(ctx.real_dir) / "phone_scan").is_dir():
+            self._real(ctx, out)
+        return out
+
+    def _splitting(self, ctx: EvalContext, out: EvalOutput) -> None:
+        """Split the one-file package scans and compare with the generator's page map."""
+        from ingest.documents import load_doctype_model, split_documents
+        from ingest.read import read_files
+
+        model = load_doctype_model(ctx.models_dir)
+        exact = boundary_tp = boundary_pred = boundary_gold = typed = docs = 0
+        sample = [r for r in _sample(_records(ctx), self.split_packages // 3) if r.get("package_scan")]
+        for rec in sample:
+            scan = rec["package_scan"]
+            path = ctx.data_dir / "packages" / scan["file"]
+            pages, _ = read_files([(path.name, path.read_bytes())])
+            found = split_documents(pages, model)
+            gold_starts = {
+                i for i, p in enumerate(scan["pages"]) if i == 0 or p["document"] != scan["pages"][i - 1]["document"]
+            }
+            starts, i = set(), 0
+            for d in found:
+                starts.add(i)
+                i += len(d.pages)
+            exact += starts == gold_starts
+            boundary_tp += len(starts & gold_starts)
+            boundary_pred += len(starts)
+            boundary_gold += len(gold_starts)
+            gold_types = [p["doc_type"] for i, p in enumerate(scan["pages"]) if i in gold_starts]
+            if starts == gold_starts:
+                typed += sum(a == b.doc_type for a, b in zip(gold_types, found, strict=True))
+                docs += len(gold_types)
+        p, r = boundary_tp / max(boundary_pred, 1), boundary_tp / max(boundary_gold, 1)
+        out.metrics.update(
+            {
+                "split_packages": len(sample),
+                "split_exact": round(exact / max(len(sample), 1), 4),
+                "split_boundary_f1": round(2 * p * r / max(p + r, 1e-9), 4),
+                "split_type_accuracy": round(typed / max(docs, 1), 4),
+            }
+        )
+
+    def _real(self, ctx: EvalContext, out: EvalOutput) -> None:
+        """Real flatbed scans: our OCR, then the shipped model (trained on all six families)."""
+        from sklearn.metrics import accuracy_score, f1_score
+
+        from eval.realdata import load_phone_scans
+        from ingest.documents import load_doctype_model
+        from ingest.read import read_files
+
+        model = load_doctype_model(ctx.models_dir)
+        scans = [s for s in load_phone_scans(Path(ctx.real_dir)) if s.doc_type_id in REAL_TYPES_EXTENDED]
+        pages, _ = read_files([(s.file, s.image.read_bytes()) for s in scans])
+        text = {p.file: p.text for p in pages}
+        ours = [t for t, _ in model.predict([text.get(s.file, "") for s in scans])]
+        theirs = [t for t, _ in model.predict([s.ocr_text for s in scans])]
+        rows = []
+        for name, mapping in (("shared types", REAL_TYPES), ("all 11 types", REAL_TYPES_EXTENDED)):
+            idx = [i for i, s in enumerate(scans) if s.doc_type_id in mapping]
+            gold = [mapping[scans[i].doc_type_id] for i in idx]
+            for source, pred in (("our OCR", ours), ("provided OCR text", theirs)):
+                p = [pred[i] for i in idx]
+                acc, f1 = accuracy_score(gold, p), f1_score(gold, p, average="macro")
+                rows.append([name, source, len(idx), acc, f1])
+                subset = "shared" if name == "shared types" else "all"
+                key = f"real_{subset}_{'ours' if source == 'our OCR' else 'provided'}"
+                out.metrics[f"{key}_accuracy"] = round(acc, 4)
+                out.metrics[f"{key}_macro_f1"] = round(f1, 4)
+        out.sections.append(
+            (
+                "Real phone scans (../shared/data/real/phone_scan)",
+                markdown_table(["types", "text", "scans", "accuracy", "macro-F1"], rows),
+            )
+        )
+
+
+# ---- fields ----------------------------------------------------------------------------------------
+
+# ground-truth field of a document type -> (our field, how to compare)
+FIELD_MAP = {
+    "company_details": {"inn": "inn", "kpp": "kpp", "ogrn": "ogrn", "bik": "bik", "account": "account"},
+    "passport": {"full_name": "full_name", "issue_date": "issue_date", "birth_date": "birth_date",
+                 "unit_code": "unit_code"},
+    "power_of_attorney": {"valid_until": "valid_until", "principal_inn": "inn",
+                          "authorises_number_transfer": "authorises_number_transfer",
+                          "signed_by_head": "signed_by_head", "representative": "representative"},
+    "acceptance_act": {"company_inn": "inn", "new_user": "new_user", "phone_number": "phone",
+                       "date": "document_date", "signed_by_company": "signed_by_company",
+                       "signed_by_new_user": "signed_by_new_user"},
+    "receipt": {"seller_inn": "inn", "imei": "imei", "amount": "total"},
+    "repair_document": {"handed_over": "handed_over", "returned": "returned", "imei": "imei"},
+    "quality_check_act": {"result": "result", "imei": "imei", "signed_by_service": "signed_by_service",
+                          "signed_by_consumer": "signed_by_consumer"},
+    "contract": {"organisation_inn": "inn", "organisation_ogrn": "ogrn"},
+    "appeal": {"amount": "amount_claimed", "prior_claim_date": "prior_claim_date"},
+}  # fmt: skip
+
+
+def _same(truth, got) -> bool:
+    if isinstance(truth, bool) or isinstance(got, bool):
+        return truth is got or truth == got
+    if isinstance(truth, int | float) and isinstance(got, int | float):
+        return abs(truth - got) < 0.01
+    if isinstance(truth, str) and isinstance(got, str):
+        norm = lambda s: " ".join(s.lower().replace("ё", "е").replace(" ", "").split())  # noqa: E731
+        return norm(truth) == norm(got.replace(" ", "")) or norm(truth) == norm(got)
+    return truth == got
+
+
+class FieldsSuite(Evaluator):
+    """Per field: precision (of what we extracted, how much is right), recall (of what the document
+    holds, how much we got right) and F1, from text PDFs and from scans; typed by the true type, so
+    that these figures measure extraction alone."""
+
+    name = "fields"
+    primary_metric = "scan_micro_f1"
+    per_process = 30
+
+    def __call__(self, ctx: EvalContext) -> EvalOutput:
+        from ingest.fields import extract_fields
+        from ingest.read import read_files
+        from ingest.types import Document
+
+        root = ctx.data_dir / "packages"
+        counts = {src: Counter() for src in ("pdf", "scan")}
+        for rec in _sample(_records(ctx), self.per_process):
+            for d in rec["documents"]:
+                mapping = FIELD_MAP.get(d["doc_type"])
+                if not mapping:
+                    continue
+                for src in ("pdf", "scan"):
+                    names = [d["pdf"]] if src == "pdf" else d["scan"]["files"]
+                    pages, _ = read_files([(n, (root / n).read_bytes()) for n in names])
+                    doc = Document(
+                        id="d1",
+                        file=names[0],
+                        files=names,
+                        pages=[p.number for p in pages],
+                        doc_type=d["doc_type"],
+                        text_source="ocr" if src == "scan" else "pdf_text",
+                        text="\n\n".join(p.text for p in pages),
+                    )
+                    fields = extract_fields(doc)
+                    for gt_name, ours in mapping.items():
+                        truth = d["fields"].get(gt_name)
+                        got = fields.get(ours)
+                        value = got[0].value if got else None
+                        key = f"{d['doc_type']}.{gt_name}"
+                        if truth is not None:
+                            counts[src][key, "gold"] += 1
+                        if value is not None:
+                            counts[src][key, "pred"] += 1
+                        if truth is not None and value is not None and _same(truth, value):
+                            counts[src][key, "tp"] += 1
+        out = EvalOutput(metrics={})
+        rows = []
+        keys = sorted({k for c in counts.values() for k, _ in c})
+        for src, c in counts.items():
+            tp = sum(v for (k, kind), v in c.items() if kind == "tp")
+            pred = sum(v for (k, kind), v in c.items() if kind == "pred")
+            gold = sum(v for (k, kind), v in c.items() if kind == "gold")
+            p, r = tp / max(pred, 1), tp / max(gold, 1)
+            out.metrics[f"{src}_micro_precision"] = round(p, 4)
+            out.metrics[f"{src}_micro_recall"] = round(r, 4)
+            out.metrics[f"{src}_micro_f1"] = round(2 * p * r / max(p + r, 1e-9), 4)
+        for key in keys:
+            row = [key]
+            for src in ("pdf", "scan"):
+                c = counts[src]
+                p = c[key, "tp"] / max(c[key, "pred"], 1)
+                r = c[key, "tp"] / max(c[key, "gold"], 1)
+                row += [c[key, "gold"], p, r, 2 * p * r / max(p + r, 1e-9)]
+            rows.append(row)
+        out.sections.append(
+            (
+                "Per field (typed by the true document type)",
+                markdown_table(
+                    ["field", "n (pdf)", "P pdf", "R pdf", "F1 pdf", "n (scan)", "P scan", "R scan", "F1 scan"], rows
+                ),  # fmt: skip
+            )
+        )
+        return out
+
+
+# ---- completeness -----------------------------------------------------------------------------------
+
+
+class CompletenessSuite(Evaluator):
+    """The whole pipeline on generated packages (text PDFs, the per-document scans and the one-file
+    package scans): the complete/incomplete verdict, missing documents and problem codes."""
+
+    name = "completeness"
+    primary_metric = "scan_verdict_accuracy"
+    per_process = 40
+
+    def __call__(self, ctx: EvalContext) -> EvalOutput:
+        from claims.pipeline import process_package
+        from ingest.documents import load_doctype_model
+
+        model = load_doctype_model(ctx.models_dir)
+        root = ctx.data_dir / "packages"
+        sample = _sample(_records(ctx), self.per_process)
+        out = EvalOutput(metrics={"packages": len(sample)})
+        rows = []
+        for kind in ("pdf", "scan", "package_scan"):
+            verdict_ok = exact = code_tp = code_pred = code_gold = missing_ok = 0
+            for rec in sample:
+                if kind == "pdf":
+                    files = [(d["pdf"], (root / d["pdf"]).read_bytes()) for d in rec["documents"]]
+                elif kind == "scan":
+                    files = [(f, (root / f).read_bytes()) for d in rec["documents"] for f in d["scan"]["files"]]
+                else:
+                    f = rec["package_scan"]["file"]
+                    files = [(f, (root / f).read_bytes())]
+                report = process_package(files, rec["process"], model, today=dt.date(2025, 11, 1)).report
+                c, gold = report.completeness, rec["expected"]
+                got = {p.code for p in c.problems}
+                verdict_ok += c.complete == gold["complete"]
+                missing_ok += c.missing_documents == gold["missing_documents"]
+                exact += got == set(gold["problems"]) and c.complete == gold["complete"]
+                code_tp += len(got & set(gold["problems"]))
+                code_pred += len(got)
+                code_gold += len(gold["problems"])
+                out.predictions.append(
+                    {
+                        "id": rec["id"],
+                        "input": kind,
+                        "expected": gold,
+                        "complete": c.complete,
+                        "missing": c.missing_documents,
+                        "problems": sorted(got),
+                        "types": [d.doc_type for d in report.documents],
+                    }
+                )
+            n = len(sample)
+            p, r = code_tp / max(code_pred, 1), code_tp / max(code_gold, 1)
+            out.metrics.update(
+                {
+                    f"{kind}_verdict_accuracy": round(verdict_ok / n, 4),
+                    f"{kind}_missing_accuracy": round(missing_ok / n, 4),
+                    f"{kind}_exact_accuracy": round(exact / n, 4),
+                    f"{kind}_code_precision": round(p, 4),
+                    f"{kind}_code_recall": round(r, 4),
+                }
+            )
+            rows.append([kind, n, verdict_ok / n, missing_ok / n, exact / n, p, r])
+        out.sections.append(
+            (
+                "Generated packages (as of 2025-11-01)",
+                markdown_table(
+                    ["input", "packages", "verdict acc.", "missing docs acc.", "all codes exact", "code P", "code R"],
+                    rows,
+                ),
+            )
+        )
+        return out
