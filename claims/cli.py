@@ -595,6 +595,29 @@ def eval_compare(run_a: Path = typer.Argument(...), run_b: Path = typer.Argument
         typer.echo(f"{key:<{width}}  {str(va):>12}  {str(vb):>12}  {d:>10}")
 
 
+@bench_app.command("ingest")
+def bench_ingest(
+    data: Path | None = typer.Option(None, help="Generated data folder (default: the full seed-0 set)."),
+    pdf_docs: int = typer.Option(100, min=1, help="Text-PDF documents to time one by one."),
+    scan_pages: int = typer.Option(24, min=2, help="Scanned pages for the OCR comparison."),
+) -> None:
+    """Text-PDF page time; OCR path vs plain tesseract on the same pages; core utilisation."""
+    from eval.bench_ingest import run_ingest_bench
+    from synth.generate import generate
+
+    if data is None:
+        data = default_generated_dir(0, "full")
+        if not (data / "manifest.json").exists():
+            typer.echo(f"generating the default data set into {data}...")
+            generate(data, seed=0, size="full")
+    try:
+        result = run_ingest_bench(data, get_settings().models_dir, pdf_docs, scan_pages)
+    except ArtifactError as exc:
+        fail(f"{exc} (run `claims models prepare`)")
+    for key, value in result.items():
+        typer.echo(f"{key}: {value}")
+
+
 @bench_app.command("classify")
 def bench_classify(
     profile: str = typer.Option("finance", help="finance or telecom (generated texts are used)."),

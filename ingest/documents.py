@@ -146,8 +146,9 @@ def split_documents(pages: list[Page], model: DocTypeModel | None) -> list[Docum
         new_file = page.file != pages[prev[-1]].file
         titled = has_title(page.text)
         switch = t != head_type and conf >= SWITCH_CONFIDENCE and page_types[prev[-1]][1] >= SWITCH_CONFIDENCE
-        continues = not titled and (t == head_type or conf < SWITCH_CONFIDENCE)
-        if (new_file and not (page.number == 1 and continues and page.source == "ocr")) or titled or switch:
+        # A separate scanned page file continues the document only when it reads as the same type.
+        continues_file = page.number == 1 and page.source == "ocr" and not titled and t == head_type
+        if (new_file and not continues_file) or titled or switch:
             groups.append([i])
         else:
             prev.append(i)

@@ -66,7 +66,9 @@ SIGNATURE_ROLES = {
 _SIGNATURE_RE = re.compile(
     r"^\s*(" + "|".join(sorted(map(re.escape, SIGNATURE_ROLES), key=len, reverse=True)) + r")\s*:(.*)$", re.MULTILINE
 )
-_NAME_IN_SLOT = re.compile(r"[А-ЯЁA-Z][а-яёa-z]{2,}")
+# A name or initials in the slot ("Фролов И.В.", or "И.В./" when a signature stroke hid the surname).
+# OCR may cut the surname ("врилова") or read З as 3 in the initials.
+_NAME_IN_SLOT = re.compile(r"[А-ЯЁа-яёA-Za-z]{3,}|[А-ЯЁ3]\.\s?[А-ЯЁ3]\.")
 
 
 class _Fields:

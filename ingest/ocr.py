@@ -32,11 +32,14 @@ class OcrOptions:
     light_spread: float = 70.0  # flatten the background when its brightness varies more than this
     deskew_above: float = 3.0  # rotate when the estimated skew exceeds this many degrees
     orientation: bool = True  # ask tesseract's OSD when a page reads badly (turned 90/180 degrees)
-    psm: int = 3
+    # Page segmentation: 6 reads the page as one block of text. The automatic mode (3) dropped whole
+    # paragraphs of generated single-column documents (a power of attorney lost its authority
+    # clause), at about the same CER elsewhere (1.08 % vs 0.96 % on 30 scanned pages).
+    psm: int = 6
     timeout_s: float = 60.0
 
 
-RAW = OcrOptions(upscale_below_dpi=0, light_spread=1e9, deskew_above=1e9, orientation=False)
+RAW = OcrOptions(upscale_below_dpi=0, light_spread=1e9, deskew_above=1e9, orientation=False, psm=3)
 
 
 @dataclass

@@ -62,3 +62,12 @@ def small_dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("generated") / "small-seed0"
     generate(out, seed=0, size="small")
     return out
+
+
+@pytest.fixture(scope="session")
+def doctype_model(models_dir):
+    """The shipped document-type model (trained by `claims models prepare`; here only if missing)."""
+    from ingest.documents import load_doctype_model, prepare_doctype
+
+    prepare_doctype(models_dir)
+    return load_doctype_model(models_dir)
