@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,9 +17,32 @@ from ingest.types import IngestError, Word
 LANG = "rus+eng"
 A4_WIDTH_IN = 8.27
 TARGET_DPI = 300
-# One OpenMP thread per tesseract process: pages run in parallel instead, which uses the cores
-# better on multi-page work than tesseract's own threading (measured in `claims bench ingest`).
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+class _TesseractEnv(Mapping):
+    """The environment of each tesseract process: ours, read live, with one OpenMP thread. Pages run
+    in parallel instead, which uses the cores better on multi-page work than tesseract's own
+    threading (measured in `claims bench ingest`). Only the child gets the limit: set in our own
+    environment it reached FAISS's OpenMP runtime too, whose k-means then never finished."""
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def __getitem__(self, key: str) -> str:
+        return self._env()[key]
+
+    def __iter__(self):
+        return iter(self._env())
+
+    def __len__(self) -> int:
+        return len(self._env())
+
+
+def _pytesseract():
+    import pytesseract
+
+    pytesseract.pytesseract.environ = _TesseractEnv()  # pytesseract passes this dict to Popen
+    return pytesseract
 
 
 @dataclass(frozen=True)
@@ -142,7 +166,7 @@ def is_noise(text: str, conf: float) -> bool:
 
 
 def _run_tesseract(img, options: OcrOptions) -> OcrResult:
-    import pytesseract
+    pytesseract = _pytesseract()
 
     try:
         data = pytesseract.image_to_data(
@@ -187,7 +211,7 @@ def _run_tesseract(img, options: OcrOptions) -> OcrResult:
 
 
 def _osd_rotation(img, timeout_s: float) -> int:
-    import pytesseract
+    pytesseract = _pytesseract()
 
     try:
         osd = pytesseract.image_to_osd(img, output_type=pytesseract.Output.DICT, timeout=timeout_s)
