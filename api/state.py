@@ -1,16 +1,27 @@
-"""Heavy resources of the service, loaded once in the background at start-up."""
+"""Heavy resources of the service, loaded once in the background at start-up, and the durable
+parts (database, uploads, job worker) opened at once."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from api.db import Database
+from api.jobs import JobQueue, UploadStore
+from api.keys import KeyStore
+from api.metrics import Metrics
 from claims.settings import Settings
-from models.encoders import Encoder, load_encoder
+from models.encoders import Encoder, shared_encoder
+from models.registry import ArtifactError
 
 log = logging.getLogger(__name__)
+
+# The category profile a package is classified under when the request names none.
+PROCESS_PROFILES = {"ombudsman_appeal": "finance", "number_reregistration": "telecom", "device_refund": None}
 
 
 @dataclass
@@ -19,9 +30,23 @@ class ServiceState:
 
     settings: Settings
     encoder: Encoder | None = None
+    doctype_model: object | None = None
+    refund_model: object | None = None
+    profiles: dict = field(default_factory=dict)
+    index: object | None = None
     error: str | None = None
     load_seconds: float | None = None
     _done: threading.Event = field(default_factory=threading.Event)
+    # Decision writes change the FAISS and BM25 indexes in place: searches wait for them.
+    index_lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.settings.ensure_dirs()
+        self.db = Database(self.settings.data_dir / "service.sqlite")
+        self.keys = KeyStore(self.db)
+        self.uploads = UploadStore(self.settings.data_dir / "uploads")
+        self.jobs = JobQueue(self.db, self.uploads, self.process)
+        self.metrics = Metrics(self.jobs.depth)
 
     @property
     def ready(self) -> bool:
@@ -33,10 +58,31 @@ class ServiceState:
     def load(self) -> None:
         start = time.perf_counter()
         try:
-            self.settings.ensure_dirs()
-            self.encoder = load_encoder(self.settings.encoder, self.settings.models_dir)
+            from classify.profiles import load_profile
+            from classify.refund.model import RefundModel, refund_model_folder
+            from ingest.documents import load_doctype_model
+            from search.hybrid import DecisionIndex
+
+            models_dir = self.settings.models_dir
+            self.encoder = shared_encoder(self.settings.encoder, str(models_dir))
+            self.doctype_model = load_doctype_model(models_dir)
+            with contextlib.suppress(ArtifactError):
+                self.refund_model = RefundModel.load(refund_model_folder(models_dir))
+            categories = Path(models_dir) / "categories"
+            for folder in sorted(categories.iterdir()) if categories.is_dir() else []:
+                try:
+                    self.profiles[folder.name] = load_profile(models_dir, folder.name)
+                except ArtifactError as exc:
+                    log.warning("category profile %s not loaded: %s", folder.name, exc)
+            self.index = DecisionIndex(self.settings.data_dir / "search", self.encoder)
             self.load_seconds = time.perf_counter() - start
-            log.info("models loaded in %.1f s (encoder %s)", self.load_seconds, self.encoder.name)
+            log.info(
+                "models loaded in %.1f s (encoder %s, profiles %s, %d decisions)",
+                self.load_seconds,
+                self.encoder.name,
+                ",".join(self.profiles) or "-",
+                self.index.store.count(),
+            )
         except Exception as exc:  # reported by /readyz; the process keeps answering /healthz
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("model loading failed")
@@ -46,4 +92,50 @@ class ServiceState:
     def start_loading(self) -> threading.Thread:
         thread = threading.Thread(target=self.load, name="model-loader", daemon=True)
         thread.start()
+        self.jobs.start(ready=lambda: self.ready)
         return thread
+
+    def stop(self) -> None:
+        self.jobs.stop()
+        if self.index is not None:
+            with self.index_lock:
+                self.index.close()
+        self.db.close()
+
+    # ---- the package pipeline, as jobs run it -------------------------------------------------
+
+    def profile_for(self, process: str | None, profile: str | None):
+        name = profile if profile is not None else PROCESS_PROFILES.get(process or "")
+        return self.profiles.get(name) if name else None
+
+    def search(self, *args, **kwargs):
+        with self.index_lock:
+            return self.index.search(*args, **kwargs)
+
+    def process(self, package: dict, files: list[tuple[str, bytes]]) -> dict:
+        from claims.pipeline import process_package
+        from ingest.sniff import Limits
+
+        result = process_package(
+            files,
+            package["process"],
+            self.doctype_model,
+            Limits.from_settings(self.settings),
+            refund_model=self.refund_model,
+            profile=self.profile_for(package["process"], package["profile"]),
+            index=_LockedIndex(self) if self.index is not None and self.settings.similar_k else None,
+            k=self.settings.similar_k or 1,
+        )
+        report = result.report
+        report.package_id = package["id"]
+        self.db.execute("UPDATE packages SET case_text = ? WHERE id = ?", (result.case_text, package["id"]))
+        self.metrics.pages_ocr.inc(sum(len(d.pages) for d in report.documents if d.text_source in ("ocr", "mixed")))
+        return report.model_dump(mode="json")
+
+
+class _LockedIndex:
+    def __init__(self, state: ServiceState):
+        self.state = state
+
+    def search(self, *args, **kwargs):
+        return self.state.search(*args, **kwargs)

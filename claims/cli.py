@@ -149,6 +149,9 @@ def train_categories(
     encoder: str | None = typer.Option(None, help="Encoder (default: the configured one); 'none' for TF-IDF only."),
     precision: float = typer.Option(0.95, min=0.5, max=1.0, help="Precision that answered predictions must reach."),
     force: bool = typer.Option(False, help="Retrain even if the data and encoder are unchanged."),
+    with_feedback: bool = typer.Option(
+        False, "--with-feedback", help="Add reviewers' category corrections for this profile (from the service)."
+    ),
 ) -> None:
     """Train a category profile: embeddings + TF-IDF, calibrated, with a needs-review threshold."""
     from classify.profiles import profile_folder, train_and_save
@@ -161,6 +164,10 @@ def train_categories(
     except ValueError as exc:
         fail(str(exc))
     train, val, skipped = read_labelled(data, text_field, label_field, split_field)
+    if with_feedback:
+        rows = _category_feedback(settings, profile)
+        train = (list(train[0]) + [r["text"] for r in rows], list(train[1]) + [r["label"] for r in rows])
+        typer.echo(f"with {len(rows)} reviewer corrections from {settings.data_dir / 'service.sqlite'}")
     if len(set(train[1])) < 2:
         fail(f"{data}: need at least two categories with training records (fields {text_field!r}, {label_field!r})")
     if len(val[0]) < 10:
@@ -178,6 +185,64 @@ def train_categories(
         f"{meta['threshold']['threshold']:.3f} (precision {meta['threshold']['precision']:.3f} at coverage "
         f"{meta['threshold']['coverage']:.3f} on validation)"
     )
+
+
+def _category_feedback(settings, profile: str) -> list[dict]:
+    from api.db import Database
+    from api.routes.feedback import stored_feedback
+
+    path = settings.data_dir / "service.sqlite"
+    if not path.exists():
+        return []
+    db = Database(path)
+    try:
+        return [r for r in stored_feedback(db, "category", profile) if r["text"]]
+    finally:
+        db.close()
+
+
+keys_app = typer.Typer(help="API keys of the service.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _key_store():
+    from api.db import Database
+    from api.keys import KeyStore
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    return KeyStore(Database(settings.data_dir / "service.sqlite"))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., help="intake | reviewer | admin"),
+    name: str = typer.Option("", help="Who or what uses the key (shown in `keys list`)."),
+) -> None:
+    """Create an API key; the key itself is printed once, alone on the last line."""
+    store = _key_store()
+    try:
+        key, raw = store.create(role, name)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(f"created key {key.id} with role {key.role}; it is shown only now, store it safely:", err=True)
+    typer.echo(raw)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Keys by id, role and name (never the keys themselves)."""
+    for row in _key_store().list():
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        typer.echo(f"{row['id']}  {row['role']:<8}  {state:<10}  {row['created_at']}  {row['name']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (from `keys list`).")) -> None:
+    """Revoke a key at once."""
+    if not _key_store().revoke(key_id):
+        fail(f"no active key {key_id!r}")
+    typer.echo(f"revoked {key_id}")
 
 
 @app.command()
@@ -308,8 +373,6 @@ def ingest(
             refund_model = RefundModel.load(refund_model_folder(settings.models_dir))
     result = process_package(files, process, model, Limits.from_settings(settings), include_text, refund_model)
     report = result.report.model_dump(mode="json")
-    if result.refund is not None:
-        report["refund"] = result.refund
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -335,18 +398,33 @@ def serve(
     host: str | None = typer.Option(None, help="Interface to bind (env CLAIMS_HOST)."),
     port: int | None = typer.Option(None, help="Port (env CLAIMS_PORT)."),
 ) -> None:
-    """Start the API on the configured host and port."""
+    """Start the API and the reviewer page on the configured host and port.
+
+    On the first start (no API keys yet) an admin key is created and printed once."""
     import uvicorn
 
     from api.app import create_app
+    from api.logs import configure_json_logging
 
     settings = get_settings()
     settings.ensure_dirs()
+    store = _key_store()
+    if not store.list():
+        key, raw = store.create("admin", "created by the first `claims serve`")
+        typer.echo(
+            f"No API keys existed: created admin key {key.id} (shown only now; make others with "
+            f"`claims keys create --role intake|reviewer|admin`):\n{raw}",
+            err=True,
+        )
+    store.db.close()
+    if settings.log_json:
+        configure_json_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
     )
 
 

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     max_pixels: int = Field(60_000_000, ge=1, description="largest image (decompression-bomb guard)")
     ocr_timeout_s: float = Field(60.0, gt=0, description="time limit for the OCR of one page")
     ocr_workers: int = Field(0, ge=0, description="parallel OCR processes; 0 = one per core")
+    # Service limits.
+    max_request_bytes: int = Field(200 * 2**20, ge=1, description="largest request body")
+    max_files: int = Field(50, ge=1, description="most files in one package")
+    rate_limit_per_minute: int = Field(600, ge=1, description="requests per minute per API key")
+    similar_k: int = Field(5, ge=0, le=50, description="similar decisions in a package report")
+    log_json: bool = Field(True, description="service logs as JSON lines (personal data masked)")
 
     @field_validator("data_dir", "models_dir")
     @classmethod

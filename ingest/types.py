@@ -132,3 +132,8 @@ class PackageReport(BaseModel):
     errors: list[FileError] = Field(default_factory=list)
     completeness: CompletenessReport | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    # Filled by the later stages (claims.pipeline) and the service.
+    package_id: str | None = None
+    category: dict[str, Any] | None = None
+    refund: dict[str, Any] | None = None
+    similar_decisions: list[dict[str, Any]] = Field(default_factory=list)

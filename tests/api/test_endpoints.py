@@ -1,0 +1,309 @@
+"""Each /v1 endpoint: success, bad input (4xx problem+json with a code), missing or wrong key (401)
+and a role that may not (403)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(r, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["code"] == code and body["status"] == status, body
+    assert body["request_id"] == r.headers["x-request-id"]
+    return body
+
+
+def _package_files(small_dataset, process: str) -> tuple[dict, list]:
+    with open(small_dataset / "packages.jsonl", encoding="utf-8") as fh:
+        rec = next(r for r in map(json.loads, fh) if r["process"] == process and r["defect"] is None)
+    root = small_dataset / "packages"
+    files = [("files", (d["pdf"], (root / d["pdf"]).read_bytes(), "application/pdf")) for d in rec["documents"]]
+    return rec, files
+
+
+ROUTES = [
+    ("post", "/v1/appeals/classify", {"json": {"text": "Банк списал комиссию", "profile": "finance"}}),
+    ("post", "/v1/refunds/assess", {"json": {"text": "Прошу вернуть деньги за телефон"}}),
+    ("post", "/v1/decisions/search", {"json": {"query": "комиссия"}}),
+    ("get", "/v1/jobs/job_x", {}),
+    ("get", "/v1/packages/pkg_x", {}),
+    ("post", "/v1/feedback", {"json": {"kind": "doc_type", "label": "other"}}),
+    ("delete", "/v1/decisions/x", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kw"), ROUTES)
+def test_every_v1_route_needs_a_valid_key(service, method, path, kw):
+    c = service.client
+    assert_problem(getattr(c, method)(path, **kw), 401, "missing_api_key")
+    assert_problem(getattr(c, method)(path, headers={"X-API-Key": "clm_0000_wrong"}, **kw), 401, "invalid_api_key")
+
+
+def test_roles_limit_routes(service):
+    c = service.client
+    assert_problem(c.delete("/v1/decisions/dec-000000", headers=service.h("intake")), 403, "forbidden")
+    assert_problem(c.delete("/v1/decisions/dec-000000", headers=service.h("reviewer")), 403, "forbidden")
+    body = {"kind": "doc_type", "label": "other"}
+    assert_problem(c.post("/v1/feedback", json=body, headers=service.h("intake")), 403, "forbidden")
+    new = {"id": "x-1", "text": "Текст решения."}
+    assert_problem(c.post("/v1/decisions", json=new, headers=service.h("intake")), 403, "forbidden")
+
+
+def test_classify(service):
+    c = service.client
+    r = c.post(
+        "/v1/appeals/classify",
+        json={
+            "text": "Банк без моего согласия подключил страховку при выдаче кредита и отказывается её отключить.",
+            "profile": "finance",
+        },
+        headers=service.h("intake"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["category"] in service.state.profiles["finance"].classes
+    assert 0 < body["probability"] <= 1 and isinstance(body["needs_review"], bool)
+    assert body["top"][0]["category"] == body["category"]
+    assert_problem(c.post("/v1/appeals/classify", json={"text": "   "}, headers=service.h("intake")), 422, "empty_text")
+    assert_problem(
+        c.post("/v1/appeals/classify", json={"text": "x", "profile": "nope"}, headers=service.h("intake")),
+        422,
+        "unknown_profile",
+    )
+    assert_problem(c.post("/v1/appeals/classify", json={}, headers=service.h("intake")), 422, "validation_error")
+
+
+def test_refund_assess(service):
+    c = service.client
+    letter = (
+        "Я купил смартфон 1 марта 2025 года за 45 990 рублей в магазине. 20 марта 2025 года он перестал "
+        "включаться. Прошу вернуть деньги."
+    )
+    r = c.post("/v1/refunds/assess", json={"text": letter}, headers=service.h("intake"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["verdict"] in ("likely_valid", "likely_invalid", "needs_review")
+    assert body["facts"]["price"] == 45990
+    for bad in ({}, {"text": "a", "facts": {}}, {"text": "  "}):
+        assert_problem(c.post("/v1/refunds/assess", json=bad, headers=service.h("intake")), 422, "facts_or_text")
+    r = c.post("/v1/refunds/assess", json={"facts": {"transfer_date": "not a date"}}, headers=service.h("intake"))
+    assert_problem(r, 422, "bad_facts")
+
+
+def test_decisions_search_and_crud(service):
+    c, d = service.client, service.decisions[0]
+    r = c.post(
+        "/v1/decisions/search",
+        json={"query": d["title"], "k": 3, "filters": {"category": d["category"]}},
+        headers=service.h("intake"),
+    )
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    assert hits and hits[0]["decision_id"] == d["id"] and "<mark>" in hits[0]["snippet"]
+    assert all(h["category"] == d["category"] for h in hits)
+    assert_problem(
+        c.post("/v1/decisions/search", json={"query": "x", "k": 0}, headers=service.h("intake")), 422, "bad_k"
+    )
+    assert_problem(c.post("/v1/decisions/search", json={"query": ""}, headers=service.h("intake")), 422, "empty_query")
+
+    new = {
+        "id": "test-zebra",
+        "title": "Решение о зебре",
+        "text": "Оператор связи отказал заявителю в переносе номера зебра-полосатая без объяснения причин.",
+        "category": "telecom_test",
+        "date": "2025-05-01",
+    }
+    assert c.post("/v1/decisions", json=new, headers=service.h("reviewer")).status_code == 201
+    assert_problem(c.post("/v1/decisions", json=new, headers=service.h("reviewer")), 409, "decision_exists")
+    assert_problem(
+        c.post("/v1/decisions", json={**new, "id": "bad", "date": "01.05.2025"}, headers=service.h("reviewer")),
+        422,
+        "bad_record",
+    )
+    only = {"query": new["text"], "k": 3, "filters": {"category": "telecom_test"}}
+    found = c.post("/v1/decisions/search", json=only, headers=service.h("intake")).json()["hits"]
+    assert [h["decision_id"] for h in found] == ["test-zebra"] and "<mark>" in found[0]["snippet"]
+    changed = "Банк начислил пени по кредиту жирафу из зоопарка и отказал в перерасчёте."
+    upd = c.put("/v1/decisions/test-zebra", json={**new, "text": changed}, headers=service.h("reviewer"))
+    assert upd.status_code == 200 and upd.json()["changed"] is True
+    assert c.get("/v1/decisions/test-zebra", headers=service.h("intake")).json()["text"] == changed
+    assert_problem(c.put("/v1/decisions/nope", json=new, headers=service.h("reviewer")), 404, "decision_not_found")
+    only["query"] = "жирафу зоопарка"
+    top = c.post("/v1/decisions/search", json=only, headers=service.h("intake")).json()["hits"]
+    assert "жираф" in top[0]["snippet"]  # the new text is what is indexed now
+    assert c.delete("/v1/decisions/test-zebra", headers=service.h("admin")).status_code == 204
+    after = c.post("/v1/decisions/search", json={"query": changed, "k": 50}, headers=service.h("intake"))
+    assert all(h["decision_id"] != "test-zebra" for h in after.json()["hits"])
+    assert_problem(c.post("/v1/decisions/search", json=only, headers=service.h("intake")), 422, "unknown_filter_value")
+    assert_problem(c.delete("/v1/decisions/test-zebra", headers=service.h("admin")), 404, "decision_not_found")
+
+
+def test_package_sync_report_duplicate_and_stored(service, small_dataset):
+    c = service.client
+    rec, files = _package_files(small_dataset, "ombudsman_appeal")
+    r = c.post("/v1/packages", files=files, data={"process": rec["process"]}, headers=service.h("intake"))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert [d["doc_type"] for d in report["documents"]] == [d["doc_type"] for d in rec["documents"]]
+    assert report["completeness"]["complete"] in (True, False)
+    assert report["category"]["profile"] == "finance" and report["category"]["category"]
+    assert len(report["similar_decisions"]) == 5 and report["package_id"].startswith("pkg_")
+    assert report["duplicate"] is False and {"read_ms", "category_ms", "search_ms"} <= set(report["timings_ms"])
+    again = c.post("/v1/packages", files=files, data={"process": rec["process"]}, headers=service.h("intake"))
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert again.json()["package_id"] == report["package_id"]
+    stored = c.get(f"/v1/packages/{report['package_id']}", headers=service.h("intake"))
+    assert stored.status_code == 200 and stored.json()["documents"] == report["documents"]
+    # The originals are kept by content hash.
+    uploads = list((service.data_dir / "uploads").rglob("*"))
+    assert sum(p.is_file() for p in uploads) >= len(files)
+    assert_problem(c.get("/v1/packages/pkg_nope", headers=service.h("intake")), 404, "package_not_found")
+
+
+def test_refund_package_has_a_verdict(service, small_dataset):
+    rec, files = _package_files(small_dataset, "device_refund")
+    r = service.client.post("/v1/packages", files=files, data={"process": rec["process"]}, headers=service.h("intake"))
+    assert r.status_code == 200, r.text
+    assert r.json()["refund"]["verdict"] in ("likely_valid", "likely_invalid", "needs_review")
+
+
+def test_package_bad_input(service):
+    c, h = service.client, service.h("intake")
+    # A corrupt PDF beside a good text file: a per-file error, the rest is read.
+    files = [
+        ("files", ("broken.pdf", b"%PDF-1.7\n garbage", "application/pdf")),
+        ("files", ("note.txt", "Заявление. Прошу вернуть деньги.".encode(), "text/plain")),
+    ]
+    r = c.post("/v1/packages", files=files, headers=h)
+    assert r.status_code == 200, r.text
+    assert [e["code"] for e in r.json()["errors"]] == ["corrupt_file"]
+    assert len(r.json()["documents"]) == 1
+    assert_problem(c.post("/v1/packages", files=files, data={"process": "nope"}, headers=h), 422, "unknown_process")
+    assert_problem(c.post("/v1/packages", data={"process": "device_refund"}, headers=h), 422, "validation_error")
+    many = [("files", (f"f{i}.txt", b"x", "text/plain")) for i in range(service.state.settings.max_files + 1)]
+    assert_problem(c.post("/v1/packages", files=many, headers=h), 413, "too_many_files")
+
+
+def test_request_size_limit(tmp_path, models_dir):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import make_settings
+
+    app = create_app(make_settings(tmp_path, models_dir, max_request_bytes=1000))
+    client = TestClient(app)  # no lifespan: the limit needs no models
+    _, raw = app.state.service.keys.create("intake")
+    files = [("files", ("big.txt", b"x" * 5000, "text/plain"))]
+    assert_problem(client.post("/v1/packages", files=files, headers={"X-API-Key": raw}), 413, "payload_too_large")
+
+    def chunks():  # no Content-Length: the limit applies while the body streams in
+        yield b"{" + b" " * 3000
+        yield b"}"
+
+    r = client.post(
+        "/v1/appeals/classify", content=chunks(), headers={"X-API-Key": raw, "content-type": "application/json"}
+    )
+    assert_problem(r, 413, "payload_too_large")
+
+
+def test_rate_limit_per_key(tmp_path, models_dir):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import make_settings
+
+    app = create_app(make_settings(tmp_path, models_dir, rate_limit_per_minute=3))
+    client = TestClient(app)
+    _, a = app.state.service.keys.create("intake")
+    _, b = app.state.service.keys.create("intake")
+    codes = [client.get("/v1/jobs/job_x", headers={"X-API-Key": a}).status_code for _ in range(4)]
+    assert codes == [404, 404, 404, 429]
+    r = client.get("/v1/jobs/job_x", headers={"X-API-Key": a})
+    assert int(assert_problem(r, 429, "rate_limited") and r.headers["retry-after"]) >= 1
+    assert client.get("/v1/jobs/job_x", headers={"X-API-Key": b}).status_code == 404  # another key is not limited
+
+
+def test_feedback(service, small_dataset):
+    c = service.client
+    rec, files = _package_files(small_dataset, "number_reregistration")
+    pid = c.post("/v1/packages", files=files, data={"process": rec["process"]}, headers=service.h("intake")).json()[
+        "package_id"
+    ]
+    label = service.state.profiles["telecom"].classes[0]
+    r = c.post(
+        "/v1/feedback", json={"kind": "category", "label": label, "package_id": pid}, headers=service.h("reviewer")
+    )
+    assert r.status_code == 201, r.text
+    row = service.state.db.query("SELECT * FROM feedback WHERE id = ?", (r.json()["id"],))[0]
+    assert row["profile"] == "telecom" and row["label"] == label and len(row["text"]) > 50
+    r = c.post(
+        "/v1/feedback",
+        json={"kind": "refund_verdict", "label": "likely_valid", "package_id": pid},
+        headers=service.h("reviewer"),
+    )
+    assert r.status_code == 201
+    assert_problem(
+        c.post(
+            "/v1/feedback",
+            json={"kind": "category", "label": "no-such", "package_id": pid},
+            headers=service.h("reviewer"),
+        ),
+        422,
+        "unknown_label",
+    )
+    assert_problem(
+        c.post(
+            "/v1/feedback",
+            json={"kind": "doc_type", "label": "other", "package_id": "pkg_nope"},
+            headers=service.h("reviewer"),
+        ),
+        404,
+        "package_not_found",
+    )
+    assert_problem(
+        c.post(
+            "/v1/feedback",
+            json={"kind": "category", "label": label, "profile": "telecom"},
+            headers=service.h("reviewer"),
+        ),
+        422,
+        "no_text",
+    )
+
+
+def test_metrics_request_ids_and_audit(service):
+    c = service.client
+    r = c.post(
+        "/v1/decisions/search",
+        json={"query": "комиссия банка"},
+        headers={**service.h("intake"), "X-Request-ID": "abc-123"},
+    )
+    assert r.status_code == 200 and r.headers["x-request-id"] == "abc-123"
+    assert len(c.get("/healthz").headers["x-request-id"]) == 16
+    text = c.get("/metrics").text
+    assert 'claims_http_requests_total{method="POST",route="/v1/decisions/search",status="200"}' in text
+    assert "claims_job_queue_depth 0.0" in text and "claims_pages_ocr_total" in text
+    rows = service.state.db.query("SELECT * FROM audit WHERE request_id = 'abc-123'")
+    assert [r["action"] for r in rows] == ["decisions.search"] and rows[0]["role"] == "intake"
+
+
+def test_logs_are_json_with_personal_data_masked():
+    import logging
+
+    from api.logs import JsonFormatter
+
+    record = logging.LogRecord(
+        "api", logging.INFO, __file__, 1, "заявитель %s, паспорт %s, ИНН %s, тел. %s", None, None
+    )
+    record.args = ("Иванов Иван Иванович", "4512 123456", "7707083893", "+7 (912) 345-67-89")
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "INFO"
+    for secret in ("Иванов", "123456", "7707083893", "345-67"):
+        assert secret not in line["msg"], line["msg"]
+    assert "[ФИО]" in line["msg"] and line["msg"].count("*") > 10
