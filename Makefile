@@ -16,17 +16,20 @@ DECISIONS := datasets/generated/full-seed0/decisions.jsonl
 
 setup: system venv models
 
-# Tesseract with Russian comes from Debian; install it when missing and we are allowed to.
+# Tesseract with Russian (OCR) and Chromium (the reviewer page's browser test) come from Debian;
+# install what is missing when we are allowed to.
+APT_PACKAGES = $(if $(shell tesseract --list-langs 2>/dev/null | grep -x rus),,tesseract-ocr tesseract-ocr-rus) \
+               $(if $(shell command -v chromium),,chromium)
 system:
-	@if command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx rus; then \
+	@if [ -z "$(strip $(APT_PACKAGES))" ]; then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing tesseract-ocr and tesseract-ocr-rus"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-rus >/dev/null; \
+	  echo "installing $(strip $(APT_PACKAGES))"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-rus >/dev/null; \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	else \
-	  echo "warning: tesseract-ocr with Russian is missing and cannot be installed here (need root); OCR will be unavailable" >&2; \
+	  echo "warning: cannot install $(strip $(APT_PACKAGES)) here (need root); OCR or the browser test will be unavailable" >&2; \
 	fi
 
 venv: $(STAMP)
