@@ -696,6 +696,27 @@ def bench_ingest(
         typer.echo(f"{key}: {value}")
 
 
+@bench_app.command("service")
+def bench_service(
+    data: Path | None = typer.Option(None, help="Generated data folder (default: the full seed-0 set)."),
+    decisions: int = typer.Option(300, min=10, help="Decisions indexed for the search load."),
+    requests: int = typer.Option(64, min=8, help="Requests per concurrency level."),
+    out: Path | None = typer.Option(None, help="Write results JSON here as well."),
+) -> None:
+    """Requests/s and p50/p99 for classify and search at concurrency 1, 8, 32 on a real server;
+    5-page text-PDF and scanned packages end to end; the server's memory."""
+    from eval.bench_service import run_service_bench
+
+    data = data or default_generated_dir(0, "full")
+    if not (data / "packages.jsonl").exists():
+        fail(f"no generated data in {data} (run `claims data generate`)")
+    result = run_service_bench(data, decisions, requests)
+    for key, value in result.items():
+        typer.echo(f"{key}: {value}")
+    if out:
+        out.write_text(json.dumps(result, indent=2))
+
+
 @bench_app.command("classify")
 def bench_classify(
     profile: str = typer.Option("finance", help="finance or telecom (generated texts are used)."),

@@ -143,3 +143,17 @@ def test_cli_train_and_classify(tmp_path, monkeypatch, telecom):
     assert [r["id"] for r in rows] == [1] and set(rows[0]) == {"id", "category", "probability", "needs_review"}
     missing = run(app, ["classify", "--profile", "nope", "текст"])
     assert missing.exit_code == 1 and "no category profile" in missing.output
+    # Reviewers' corrections stored by the service join the training data (and change its hash).
+    from api.db import Database
+    from api.routes.feedback import save_feedback
+
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "var"))
+    db = Database(tmp_path / "var" / "service.sqlite")
+    text = "Оператор списывает деньги за подписки, которые я не подключал"
+    save_feedback(db, "category", "pkg_1", "paid_subscriptions", "k1", profile="mine", text=text)
+    save_feedback(db, "category", "pkg_2", "paid_subscriptions", "k1", profile="other", text=text)
+    db.close()
+    args = ["train", "categories", "--profile", "mine", "--data", str(data), "--text-field", "body"]
+    res = run(app, [*args, "--label-field", "label", "--with-feedback"])
+    assert res.exit_code == 0, res.output
+    assert "with 1 reviewer corrections" in res.output and "trained:" in res.output
