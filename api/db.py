@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS packages (
     files TEXT NOT NULL,
     report TEXT,
     case_text TEXT,
+    texts TEXT,
     created_by TEXT,
     created_at TEXT NOT NULL
 );

@@ -4,6 +4,7 @@ parts (database, uploads, job worker) opened at once."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -121,6 +122,7 @@ class ServiceState:
             package["process"],
             self.doctype_model,
             Limits.from_settings(self.settings),
+            include_text=True,
             refund_model=self.refund_model,
             profile=self.profile_for(package["process"], package["profile"]),
             index=_LockedIndex(self) if self.index is not None and self.settings.similar_k else None,
@@ -128,7 +130,14 @@ class ServiceState:
         )
         report = result.report
         report.package_id = package["id"]
-        self.db.execute("UPDATE packages SET case_text = ? WHERE id = ?", (result.case_text, package["id"]))
+        # Texts stay in the database (for reviewers' corrections and retraining), not in the report.
+        texts = {d.id: d.text for d in report.documents}
+        for d in report.documents:
+            d.text = None
+        self.db.execute(
+            "UPDATE packages SET case_text = ?, texts = ? WHERE id = ?",
+            (result.case_text, json.dumps(texts, ensure_ascii=False), package["id"]),
+        )
         self.metrics.pages_ocr.inc(sum(len(d.pages) for d in report.documents if d.text_source in ("ocr", "mixed")))
         return report.model_dump(mode="json")
 

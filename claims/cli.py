@@ -187,7 +187,8 @@ def train_categories(
     )
 
 
-def _category_feedback(settings, profile: str) -> list[dict]:
+def _feedback(settings, kind: str, profile: str | None = None) -> list[dict]:
+    """Reviewers' corrections of ``kind`` stored by the service (those that carry their text)."""
     from api.db import Database
     from api.routes.feedback import stored_feedback
 
@@ -196,9 +197,32 @@ def _category_feedback(settings, profile: str) -> list[dict]:
         return []
     db = Database(path)
     try:
-        return [r for r in stored_feedback(db, "category", profile) if r["text"]]
+        return [r for r in stored_feedback(db, kind, profile) if r["text"]]
     finally:
         db.close()
+
+
+def _category_feedback(settings, profile: str) -> list[dict]:
+    return _feedback(settings, "category", profile)
+
+
+@train_app.command("doctype")
+def train_doctype(
+    with_feedback: bool = typer.Option(
+        False, "--with-feedback", help="Add reviewers' document-type corrections (from the service)."
+    ),
+    force: bool = typer.Option(False, help="Retrain even if the generated texts are unchanged."),
+) -> None:
+    """Retrain the document-type model on the generated texts (and reviewers' corrections)."""
+    from ingest.documents import prepare_doctype
+
+    settings = get_settings()
+    extra = []
+    if with_feedback:
+        extra = [{"text": r["text"], "doc_type": r["label"]} for r in _feedback(settings, "doc_type")]
+        typer.echo(f"with {len(extra)} reviewer corrections from {settings.data_dir / 'service.sqlite'}")
+    folder, trained = prepare_doctype(settings.models_dir, force=force, extra=extra)
+    typer.echo(f"{'trained' if trained else 'up to date'}: {folder}")
 
 
 keys_app = typer.Typer(help="API keys of the service.", no_args_is_help=True)

@@ -84,25 +84,41 @@ def train_doctype_model(records: list[dict], holdout_family: int | None = None, 
             [r["text"] for r in records if r["family"] in fams], [r["doc_type"] for r in records if r["family"] in fams]
         )
         clf.temperature_ = temperature
-    digest = hashlib.sha256("\x00".join(r["text"] + "\x01" + r["doc_type"] for r in records).encode()).hexdigest()
     return DocTypeModel(
         clf,
-        {"data_sha256": digest, "records": len(records), "holdout_family": holdout_family, "created_at": now_iso()},
+        {
+            "data_sha256": _digest(records),
+            "records": len(records),
+            "holdout_family": holdout_family,
+            "created_at": now_iso(),
+        },
     )
 
 
-def prepare_doctype(models_dir: Path, force: bool = False) -> tuple[Path, bool]:
-    """Train the shipped model from generated texts unless the same data already made it."""
+def _digest(records: list[dict]) -> str:
+    return hashlib.sha256("\x00".join(r["text"] + "\x01" + r["doc_type"] for r in records).encode()).hexdigest()
+
+
+def prepare_doctype(models_dir: Path, force: bool = False, extra: list[dict] | None = None) -> tuple[Path, bool]:
+    """Train the shipped model from generated texts unless the same data already made it.
+
+    ``extra`` (texts with a ``doc_type``, e.g. reviewers' corrections) joins every training run; a
+    model trained with extras is kept by a later plain prepare as long as the generated texts are
+    the same (``generated_sha256``), so ``claims models prepare`` never drops corrections."""
     folder = Path(models_dir) / FOLDER
     records = training_records()
-    digest = hashlib.sha256("\x00".join(r["text"] + "\x01" + r["doc_type"] for r in records).encode()).hexdigest()
-    if not force:
+    generated = _digest(records)
+    extra = [{"text": r["text"], "doc_type": r["doc_type"], "family": -1} for r in extra or []]
+    if not force and not extra:
         try:
-            if read_meta(folder, format_version=FORMAT_VERSION).get("data_sha256") == digest:
+            meta = read_meta(folder, format_version=FORMAT_VERSION)
+            if meta.get("generated_sha256", meta.get("data_sha256")) == generated:
                 return folder, False
         except ArtifactError:
             pass
-    train_doctype_model(records).save(folder)
+    model = train_doctype_model(records + extra)  # family -1: always in training, never the calibration family
+    model.meta.update({"generated_sha256": generated, "extra_records": len(extra)})
+    model.save(folder)
     return folder, True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -76,6 +77,12 @@ def post_feedback(
             raise ProblemError(422, "unknown_label", "unknown document type", body.label)
         if body.document_id:
             target = f"{target}/{body.document_id}"
+            if text is None and package is not None:
+                rows = state.db.query("SELECT texts FROM packages WHERE id = ?", (package["id"],))
+                texts = json.loads(rows[0]["texts"] or "{}") if rows else {}
+                if body.document_id not in texts:
+                    raise ProblemError(404, "document_not_found", "no such document", target)
+                text = texts[body.document_id]
     elif body.label not in VERDICTS:
         raise ProblemError(422, "unknown_label", "unknown verdict", f"{body.label!r}; one of {', '.join(VERDICTS)}")
     fid = save_feedback(

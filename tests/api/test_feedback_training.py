@@ -1,0 +1,30 @@
+"""Reviewers' document-type corrections retrain the model (`claims train doctype --with-feedback`),
+and a later `claims models prepare` keeps that model instead of retraining it away."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from api.db import Database
+from api.routes.feedback import save_feedback
+from claims.cli import app
+from ingest.documents import load_doctype_model, prepare_doctype
+
+
+def test_doctype_retrained_with_feedback_and_kept_by_prepare(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CLAIMS_MODELS_DIR", str(tmp_path / "models"))
+    db = Database(tmp_path / "var" / "service.sqlite")
+    text = "СПРАВКА О ДОХОДАХ\nНастоящая справка выдана для предъявления по месту требования."
+    save_feedback(db, "doc_type", "pkg_1/d1", "other", "k1", text=text)
+    save_feedback(db, "category", "pkg_1", "x", "k1", profile="finance", text=text)  # another kind: ignored
+    db.close()
+    r = CliRunner().invoke(app, ["train", "doctype", "--with-feedback"])
+    assert r.exit_code == 0, r.output
+    assert "with 1 reviewer corrections" in r.output and "trained:" in r.output
+    meta = json.loads((tmp_path / "models" / "doctype" / "meta.json").read_text())
+    assert meta["extra_records"] == 1
+    assert load_doctype_model(tmp_path / "models").predict([text])[0][0] == "other"
+    assert prepare_doctype(tmp_path / "models") == (tmp_path / "models" / "doctype", False)
