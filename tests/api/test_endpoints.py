@@ -35,6 +35,10 @@ ROUTES = [
     ("get", "/v1/packages/pkg_x", {}),
     ("post", "/v1/feedback", {"json": {"kind": "doc_type", "label": "other"}}),
     ("delete", "/v1/decisions/x", {}),
+    ("get", "/v1/decisions/x", {}),
+    ("put", "/v1/decisions/x", {"json": {"text": "t"}}),
+    ("post", "/v1/decisions", {"json": {"id": "x", "text": "t"}}),
+    ("post", "/v1/packages", {"files": [("files", ("a.txt", b"x", "text/plain"))]}),
 ]
 
 
