@@ -105,3 +105,15 @@ def test_page_limit():
     with pytest.raises(IngestError) as err:
         read_pdf(_pdf(), 0)
     assert err.value.code == "too_many_pages"
+
+
+def test_text_layer_words_have_top_left_boxes():
+    """GIVEN a PDF with one line drawn 750 pt above the bottom of an A4 page WHEN read THEN the text
+    is the line and each word's box is measured from the top (about 842 - 750 = 92 pt)."""
+    text = "Претензия о возврате денег"
+    (page,) = read_pdf(_pdf(text=text), 10)
+    assert page.text.strip() == text and page.problem is None
+    assert [w.text for w in page.words] == text.split()
+    for w in page.words:
+        assert 70 < w.y0 < w.y1 < 100 and 45 < w.x0 < w.x1 < 400
+    assert [w.x0 for w in page.words] == sorted(w.x0 for w in page.words)
