@@ -138,7 +138,7 @@ class ServiceState:
             "UPDATE packages SET case_text = ?, texts = ? WHERE id = ?",
             (result.case_text, json.dumps(texts, ensure_ascii=False), package["id"]),
         )
-        self.metrics.pages_ocr.inc(sum(len(d.pages) for d in report.documents if d.text_source in ("ocr", "mixed")))
+        self.metrics.pages_ocr.inc(report.timings_ms.get("ocr_pages", 0))
         return report.model_dump(mode="json")
 
 

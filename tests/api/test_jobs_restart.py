@@ -29,6 +29,11 @@ def test_async_jobs_survive_a_restart(tmp_path, models_dir, small_dataset, docty
     c1 = TestClient(first)
     _, raw = first.state.service.keys.create("intake")
     h = {"X-API-Key": raw}
+    # Without models only async work is accepted; the rest says so (503 + Retry-After).
+    sync = c1.post("/v1/packages", files=files, data={"process": rec["process"]}, headers=h)
+    assert sync.status_code == 503 and sync.json()["code"] == "not_ready"
+    busy = c1.post("/v1/appeals/classify", json={"text": "текст"}, headers=h)
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
     queued = c1.post("/v1/packages?async=true", files=files, data={"process": rec["process"]}, headers=h)
     assert queued.status_code == 202, queued.text
     assert queued.json()["status"] == "queued"
