@@ -120,6 +120,15 @@ class JobQueue:
             self._wake.set()
         return Submission(pid, job_id, status, False)
 
+    def process_now(
+        self, files: list[tuple[str, bytes]], process: str | None, profile: str | None, key_id: str | None
+    ) -> Submission:
+        """Store and run a package in the caller's thread (a package seen before is not re-run)."""
+        sub = self.submit(files, process, profile, key_id, claim=True)
+        if not sub.duplicate:
+            self.run(self.job(sub.job_id))
+        return sub
+
     # ---- reading ----------------------------------------------------------------------------
 
     def job(self, job_id: str) -> dict | None:
@@ -133,6 +142,7 @@ class JobQueue:
         row = dict(rows[0])
         row["files"] = json.loads(row["files"])
         row["report"] = json.loads(row["report"]) if row["report"] else None
+        row["texts"] = json.loads(row["texts"]) if row["texts"] else {}
         return row
 
     def depth(self) -> int:

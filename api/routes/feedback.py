@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -68,8 +67,7 @@ def post_feedback(
         if body.label not in state.profiles[profile].classes:
             raise ProblemError(422, "unknown_label", "unknown category", f"{body.label!r} is not in profile {profile}")
         if text is None and package is not None:
-            rows = state.db.query("SELECT case_text FROM packages WHERE id = ?", (package["id"],))
-            text = rows[0]["case_text"] if rows else None
+            text = package["case_text"]
         if not text or not text.strip():
             raise ProblemError(422, "no_text", "no text", "category feedback needs `text` or a processed package")
     elif body.kind == "doc_type":
@@ -78,11 +76,9 @@ def post_feedback(
         if body.document_id:
             target = f"{target}/{body.document_id}"
             if text is None and package is not None:
-                rows = state.db.query("SELECT texts FROM packages WHERE id = ?", (package["id"],))
-                texts = json.loads(rows[0]["texts"] or "{}") if rows else {}
-                if body.document_id not in texts:
+                if body.document_id not in package["texts"]:
                     raise ProblemError(404, "document_not_found", "no such document", target)
-                text = texts[body.document_id]
+                text = package["texts"][body.document_id]
     elif body.label not in VERDICTS:
         raise ProblemError(422, "unknown_label", "unknown verdict", f"{body.label!r}; one of {', '.join(VERDICTS)}")
     fid = save_feedback(

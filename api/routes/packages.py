@@ -87,15 +87,13 @@ async def post_package(
     if not as_job and not state.ready:
         raise ProblemError(503, "not_ready", "models are loading", "retry, or post with async=true")
     data = await read_upload(request, files)
-    sub = await run_in_threadpool(state.jobs.submit, data, process, profile, key.id, not as_job)
+    submit = state.jobs.submit if as_job else state.jobs.process_now
+    sub = await run_in_threadpool(submit, data, process, profile, key.id)
     audit(request, "package.submit", sub.package_id)
     job = state.jobs.job(sub.job_id)
-    if as_job or (sub.duplicate and job["status"] != "done"):
+    if as_job:
         body = {**job_view(state, job), "duplicate": sub.duplicate}
         return JSONResponse(body, status_code=200 if job["status"] == "done" else 202)
-    if not sub.duplicate:
-        job = await run_in_threadpool(state.jobs.run, job)
-    job = state.jobs.job(sub.job_id)
     if job["status"] == "failed":
         raise ProblemError(500, "processing_failed", "the package could not be processed", job["error"] or "")
     if job["status"] != "done":

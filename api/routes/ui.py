@@ -129,10 +129,7 @@ async def upload(
             raise ProblemError(503, "not_ready", "Модели ещё загружаются", "Повторите через минуту.")
         _check_process(process or None)
         data = await read_upload(request, [f for f in files if f.filename])
-        sub = await run_in_threadpool(state.jobs.submit, data, process or None, profile or None, key.id, True)
-        job = state.jobs.job(sub.job_id)
-        if not sub.duplicate:
-            job = await run_in_threadpool(state.jobs.run, job)
+        sub = await run_in_threadpool(state.jobs.process_now, data, process or None, profile or None, key.id)
         audit(request, "package.submit", sub.package_id)
     except ProblemError as exc:
         return _page(
@@ -199,10 +196,7 @@ def feedback(
     )
     if package is None or kind not in ("category", "refund_verdict") or label not in allowed:
         return _page(request, "message.html", status=422, message="Исправление не принято: неизвестное значение.")
-    text = None
-    if kind == "category":
-        rows = state.db.query("SELECT case_text FROM packages WHERE id = ?", (package_id,))
-        text = rows[0]["case_text"] if rows else None
+    text = package["case_text"] if kind == "category" else None
     save_feedback(
         state.db,
         kind,
