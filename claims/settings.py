@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="SQLite files, indexes, stored uploads")
     models_dir: Path = Field(Path("models/artifacts"), description="converted and trained models")
     encoder: str = Field("e5-small", description="default encoder: a registered name or a folder")
+    e5_backend: str = Field("auto", description="e5 runtime: auto (ONNX when exported), onnx or torch")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"

@@ -36,13 +36,15 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def bench_one(name: str, stsb_path: str, models_dir: str, n_docs: int, n_queries: int) -> dict:
-    """Run in a child process so that ``ru_maxrss`` is this encoder's own peak."""
+    """Run in a child process so that ``ru_maxrss`` is this encoder's own peak. ``name`` may carry
+    an e5 backend after a colon (``e5-small:torch``)."""
     from models.encoders import load_encoder
 
     pairs = load_stsb(Path(stsb_path))
     sentences = [p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]
     t0 = time.perf_counter()
-    enc = load_encoder(name, Path(models_dir))
+    spec, _, backend = name.partition(":")
+    enc = load_encoder(spec, Path(models_dir), backend=backend or None)
     load_s = time.perf_counter() - t0
 
     docs = make_documents(sentences, n_docs)
@@ -66,6 +68,7 @@ def bench_one(name: str, stsb_path: str, models_dir: str, n_docs: int, n_queries
 
     return {
         "encoder": enc.name,
+        "runtime": type(enc).__name__,
         "dim": enc.dim,
         "version": enc.version,
         "load_s": round(load_s, 2),
@@ -104,16 +107,16 @@ def run_encoder_bench(
 
 def format_encoder_table(results: list[dict]) -> str:
     head = (
-        "| encoder | dim | docs/s (~100 words) | query median ms | query p95 ms | peak RSS MB "
-        "| STS-ru test Spearman |\n|---|---|---|---|---|---|---|"
+        "| encoder | runtime | dim | docs/s (~100 words) | query median ms | query p95 ms | peak RSS MB "
+        "| STS-ru test Spearman |\n|---|---|---|---|---|---|---|---|"
     )
     rows = []
     for r in results:
         if "error" in r:
-            rows.append(f"| {r['encoder']} | error: {r['error']} ||||||")
+            rows.append(f"| {r['encoder']} | error: {r['error']} |||||||")
             continue
         rows.append(
-            f"| {r['encoder']} | {r['dim']} | {r['docs_per_s']} | {r['query_ms_median']} "
+            f"| {r['encoder']} | {r.get('runtime', '')} | {r['dim']} | {r['docs_per_s']} | {r['query_ms_median']} "
             f"| {r['query_ms_p95']} | {r['peak_rss_mb']:.0f} | {r['stsb_spearman']} |"
         )
     machine = results[0].get("machine", "") if results else ""

@@ -10,6 +10,12 @@ def recall_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
     return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
 
 
+def capped_recall_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    """Recall with the denominator min(|relevant|, k): 1.0 means the top k is as full of relevant
+    items as it can be (plain recall@k cannot reach 1 when more than k items are relevant)."""
+    return len(set(ranked[:k]) & relevant) / min(len(relevant), k) if relevant else 0.0
+
+
 def mrr_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
     for i, r in enumerate(ranked[:k], start=1):
         if r in relevant:

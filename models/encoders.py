@@ -87,7 +87,7 @@ class SentenceTransformerEncoder(Encoder):
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.name = name or folder.name
         self.dim = int(self.model.get_embedding_dimension())
-        self.version = version or _folder_version(folder)
+        self.version = version or folder_version(folder)
         self.max_seq_length = int(self.model.max_seq_length or 512)
 
     def _encode_batch(self, texts: list[str], kind: str) -> np.ndarray:
@@ -102,7 +102,7 @@ class SentenceTransformerEncoder(Encoder):
         )
 
 
-def _folder_version(folder: Path) -> str:
+def folder_version(folder: Path) -> str:
     try:
         meta = read_meta(folder)
     except ArtifactError:
@@ -196,11 +196,18 @@ def e5_folder(models_dir: Path) -> Path:
     return Path(models_dir) / "e5-small"
 
 
-def load_encoder(spec: str, models_dir: Path) -> Encoder:
+E5_BACKENDS = ("auto", "onnx", "torch")
+
+
+def load_encoder(spec: str, models_dir: Path, backend: str | None = None) -> Encoder:
     """Load an encoder by shipped name or by the path of a local sentence-transformers folder.
 
+    ``backend`` (e5 only; default: the ``CLAIMS_E5_BACKEND`` setting, ``auto``): ``onnx`` runs the
+    exported model with ONNX Runtime, ``torch`` the sentence-transformers folder, ``auto`` the
+    first when it is exported and current. Both give the same vectors (cosine >= 0.9999).
+
     Raises:
-        ArtifactError: the name is unknown, or the model has not been prepared.
+        ArtifactError: the name or backend is unknown, or the model has not been prepared.
     """
     if spec == "e5-small":
         folder = e5_folder(models_dir)
@@ -209,6 +216,16 @@ def load_encoder(spec: str, models_dir: Path) -> Encoder:
         from models.convert_e5 import FORMAT_VERSION
 
         read_meta(folder, format_version=FORMAT_VERSION)
+        if backend is None:
+            from claims.settings import get_settings
+
+            backend = get_settings().e5_backend
+        if backend not in E5_BACKENDS:
+            raise ArtifactError(f"unknown e5 backend {backend!r}: use one of {E5_BACKENDS}")
+        if backend != "torch":
+            onnx = _onnx_e5(models_dir, folder_version(folder), required=backend == "onnx")
+            if onnx is not None:
+                return onnx
         return SentenceTransformerEncoder(folder, name="e5-small")
     if spec == "use-multilingual":
         return UseEncoder()
@@ -218,6 +235,30 @@ def load_encoder(spec: str, models_dir: Path) -> Encoder:
     if path.is_dir():
         return SentenceTransformerEncoder(path.resolve())
     raise ArtifactError(f"unknown encoder {spec!r}: use one of {sorted(SHIPPED)} or a sentence-transformers folder")
+
+
+def _onnx_e5(models_dir: Path, version: str, required: bool) -> Encoder | None:
+    """The ONNX Runtime e5 when it is exported from the current folder; None (or an error when
+    ``required``) otherwise."""
+    from models import onnx_e5
+
+    problem = None
+    if not onnx_e5.backend_available():
+        problem = "onnxruntime is not installed"
+    else:
+        folder = onnx_e5.onnx_folder(models_dir)
+        try:
+            meta = read_meta(folder, format_version=onnx_e5.FORMAT_VERSION)
+            if meta.get("source_version") != version:
+                problem = f"{folder} was exported from another e5 ({meta.get('source_version')}, not {version})"
+            else:
+                return onnx_e5.OnnxE5Encoder(folder, version=version)
+        except ArtifactError as exc:
+            problem = str(exc)
+    if required:
+        raise ArtifactError(f"e5 ONNX backend unavailable: {problem}; run `claims models prepare`")
+    log.info("e5 runs on torch: %s", problem)
+    return None
 
 
 @functools.lru_cache(maxsize=4)

@@ -17,12 +17,14 @@ from claims.settings import Settings  # noqa: E402
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
-    """The configured models folder, with e5 prepared (a no-op after `make test`'s set-up)."""
-    from models.prepare import prepare_e5
+    """The configured models folder, with e5 prepared and exported to ONNX (a no-op after
+    `make test`'s set-up)."""
+    from models.prepare import prepare_e5, prepare_e5_onnx
 
     settings = Settings()
     settings.ensure_dirs()
     prepare_e5(settings.models_dir)
+    prepare_e5_onnx(settings.models_dir)
     return settings.models_dir
 
 
@@ -35,9 +37,18 @@ def e5_source() -> Path:
 
 @pytest.fixture(scope="session")
 def e5(models_dir):
+    """The default e5 (the ONNX Runtime backend once exported)."""
     from models.encoders import load_encoder
 
     return load_encoder("e5-small", models_dir)
+
+
+@pytest.fixture(scope="session")
+def e5_torch(models_dir):
+    """The same e5 on torch (the sentence-transformers folder)."""
+    from models.encoders import load_encoder
+
+    return load_encoder("e5-small", models_dir, backend="torch")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from eval.base import EvalContext
-from eval.ir_metrics import mrr_at, ndcg_at, precision_at, recall_at
+from eval.ir_metrics import capped_recall_at, mrr_at, ndcg_at, precision_at, recall_at
 from eval.runner import run_suite
 from eval.suites import search as search_suite
 
@@ -14,6 +14,11 @@ def test_ir_metrics_by_hand():
     ranked = ["a", "x", "b", "y"]
     assert recall_at(ranked, {"a", "b", "c"}, 1) == pytest.approx(1 / 3)
     assert recall_at(ranked, {"a", "b", "c"}, 3) == pytest.approx(2 / 3)
+    # 12 relevant, all 10 shown relevant: plain recall 10/12, capped recall 10/min(12, 10) = 1.
+    many = {f"r{i}" for i in range(12)}
+    assert recall_at(sorted(many)[:10], many, 10) == pytest.approx(10 / 12)
+    assert capped_recall_at(sorted(many)[:10], many, 10) == 1.0
+    assert capped_recall_at(ranked, {"a", "b", "c"}, 3) == pytest.approx(2 / 3)  # fewer than k: plain recall
     assert mrr_at(["x", "a"], {"a"}, 10) == 0.5 and mrr_at(["x"], {"a"}, 10) == 0.0
     assert precision_at(ranked, {"a", "b"}, 4) == 0.5
     # gains 2 at rank 1 and 1 at rank 3: DCG = 2 + 1/log2(4) = 2.5; ideal = 2 + 1/log2(3)
@@ -29,6 +34,8 @@ def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch):
     m = json.loads((run / "metrics.json").read_text())["metrics"]
     for mode in ("dense", "lexical", "hybrid"):
         assert 0 <= m[f"synthetic_{mode}_recall_at_1"] <= m[f"synthetic_{mode}_recall_at_10"] <= 1
+        assert m[f"synthetic_{mode}_recall_at_10"] <= m[f"synthetic_{mode}_capped_recall_at_10"] <= 1
+    assert m["synthetic_hybrid_recall_at_10"] <= m["synthetic_recall_at_10_ceiling"] <= 1
     # Org names and case wording are in the queries: lexical retrieval must find most of them.
     assert m["synthetic_lexical_recall_at_10"] > 0.8
     assert m["approx_ivf_nprobe256_recall_at_10_vs_flat"] >= m["approx_ivf_nprobe16_recall_at_10_vs_flat"]

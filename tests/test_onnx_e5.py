@@ -1,0 +1,61 @@
+"""The ONNX Runtime e5 is the same model as the torch one: same vectors, name and version, so
+indexes and caches built with either stay valid; the backend setting picks it or refuses clearly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from models.encoders import SentenceTransformerEncoder, load_encoder
+from models.onnx_e5 import OnnxE5Encoder, onnx_folder
+from models.registry import ArtifactError
+
+TEXTS = [
+    "Страховая отказала в выплате по ОСАГО, сославшись на износ деталей.",
+    "Оператор списал 300 рублей за подписку, которую я не подключал.",
+    "да",
+    # About 1,400 tokens: both backends must cut at 512 the same way.
+    "Заявитель просит взыскать неустойку за нарушение срока выплаты страхового возмещения. " * 60,
+]
+
+
+def test_onnx_backend_is_the_default_and_matches_torch(e5, e5_torch):
+    assert isinstance(e5, OnnxE5Encoder) and isinstance(e5_torch, SentenceTransformerEncoder)
+    assert (e5.name, e5.version, e5.dim) == (e5_torch.name, e5_torch.version, e5_torch.dim)
+    for kind in ("queries", "documents"):
+        a = getattr(e5, f"encode_{kind}")(TEXTS)
+        b = getattr(e5_torch, f"encode_{kind}")(TEXTS)
+        # Same graph, fused kernels: float rounding only (the export refuses anything under 0.9999).
+        assert float((a * b).sum(axis=1).min()) >= 0.9999, kind
+
+
+def test_batch_padding_does_not_change_a_vector(e5):
+    alone = e5.encode_documents([TEXTS[2]])
+    padded = e5.encode_documents(TEXTS)[2]  # "да" padded to 512 tokens beside the long text
+    np.testing.assert_allclose(alone[0], padded, atol=1e-5)
+
+
+def test_backend_setting(models_dir, tmp_path, monkeypatch):
+    # A models folder with e5 converted but not exported: auto falls back, onnx refuses.
+    bare = tmp_path / "models"
+    bare.mkdir()
+    (bare / "e5-small").symlink_to(models_dir / "e5-small", target_is_directory=True)
+    assert isinstance(load_encoder("e5-small", bare), SentenceTransformerEncoder)
+    with pytest.raises(ArtifactError, match="claims models prepare"):
+        load_encoder("e5-small", bare, backend="onnx")
+    with pytest.raises(ArtifactError, match="unknown e5 backend"):
+        load_encoder("e5-small", bare, backend="gpu")
+    # An export made from another e5 conversion is not used.
+    stale = onnx_folder(bare)
+    shutil.copytree(onnx_folder(models_dir), stale, ignore=shutil.ignore_patterns("model.onnx"))
+    meta = json.loads((stale / "meta.json").read_text())
+    meta["source_version"] = "1:000000000000"
+    (stale / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="another e5"):
+        load_encoder("e5-small", bare, backend="onnx")
+    # The setting is read from the environment when no backend is passed.
+    monkeypatch.setenv("CLAIMS_E5_BACKEND", "torch")
+    assert isinstance(load_encoder("e5-small", models_dir), SentenceTransformerEncoder)
