@@ -9,7 +9,6 @@ and embedding caches built with either backend stay valid.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from pathlib import Path
@@ -18,8 +17,6 @@ import numpy as np
 
 from models.encoders import Encoder, e5_folder, folder_version
 from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
-
-log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 ONNX_FILE = "model.onnx"
@@ -145,9 +142,9 @@ def _parity(source: Path, exported: Path) -> float:
     ref = SentenceTransformerEncoder(source, name="e5-small")
     ort = OnnxE5Encoder(exported, version=ref.version)
     worst = 1.0
-    for kind in ("query", "document"):
-        a = ref._encode(list(PARITY_TEXTS), kind, 8, False)
-        b = ort._encode(list(PARITY_TEXTS), kind, 8, False)
+    for kind in ("queries", "documents"):
+        a = getattr(ref, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
+        b = getattr(ort, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
         worst = min(worst, float((a * b).sum(axis=1).min()))
     return worst
 
@@ -177,7 +174,7 @@ class OnnxE5Encoder(Encoder):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
         self.folder = folder
-        self.dim = 384
+        self.dim = int(self.session.get_outputs()[0].shape[-1])  # hidden size, fixed in the graph
         self.version = version or read_meta(folder).get("source_version", "unversioned")
 
     def _encode_batch(self, texts: list[str], kind: str) -> np.ndarray:
