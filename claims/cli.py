@@ -66,8 +66,8 @@ def models_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."
     settings = get_settings()
     rows = []
     for name, spec in SHIPPED.items():
-        if name == "e5-small":
-            ok, detail = e5_status(settings.models_dir)
+        if name in ("e5-small", "e5-small-int8"):
+            ok, detail = e5_status(settings.models_dir, int8=name == "e5-small-int8")
             status = "prepared" if ok else "not prepared"
         else:
             status, detail = "bundled", spec.source
@@ -130,7 +130,7 @@ def models_prepare(
         t0 = time.perf_counter()
         folder, trained = prepare_refund_model(settings.models_dir, force=force)
         typer.echo(f"refund: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
-        encoder = load_encoder(settings.encoder, settings.models_dir)
+        encoder = load_encoder(settings.classify_encoder, settings.models_dir)
         for name in DEFAULT_PROFILES:
             t0 = time.perf_counter()
             train, val = shipped_training_data(name)
@@ -147,7 +147,9 @@ def train_categories(
     label_field: str = typer.Option("category"),
     split_field: str = typer.Option("split", help="Field with train/validation, if the data has one."),
     out: Path | None = typer.Option(None, help="Artifact folder (default MODELS_DIR/categories/PROFILE)."),
-    encoder: str | None = typer.Option(None, help="Encoder (default: the configured one); 'none' for TF-IDF only."),
+    encoder: str | None = typer.Option(
+        None, help="Encoder (default: CLAIMS_CLASSIFY_ENCODER, e5-small-int8); 'none' for TF-IDF only."
+    ),
     precision: float = typer.Option(0.95, min=0.5, max=1.0, help="Precision that answered predictions must reach."),
     force: bool = typer.Option(False, help="Retrain even if the data and encoder are unchanged."),
     with_feedback: bool = typer.Option(
@@ -173,7 +175,7 @@ def train_categories(
         fail(f"{data}: need at least two categories with training records (fields {text_field!r}, {label_field!r})")
     if len(val[0]) < 10:
         fail(f"{data}: need at least 10 validation records to calibrate and choose the review threshold")
-    spec = encoder or settings.encoder
+    spec = encoder or settings.classify_encoder
     enc = None if spec == "none" else load_encoder(spec, settings.models_dir)
     typer.echo(f"training {profile!r}: {len(train[0])} train, {len(val[0])} validation, {skipped} bad lines skipped")
     folder, trained = train_and_save(
@@ -637,7 +639,9 @@ def eval_run(
     no_real: bool = typer.Option(False, "--no-real", help="Skip the real-data part."),
     out: Path = typer.Option(Path("eval-runs"), help="Folder that receives the run folder."),
     seed: int = typer.Option(0, help="Seed for models and splits."),
-    encoder: str | None = typer.Option(None, help="Encoder for suites that embed (default: the configured one)."),
+    encoder: str | None = typer.Option(
+        None, help="Encoder for suites that embed (default: CLAIMS_ENCODER; categories: CLAIMS_CLASSIFY_ENCODER)."
+    ),
 ) -> None:
     """Run one suite; writes metrics.json, predictions.jsonl, report.md and plots."""
     from eval.base import EvalContext
@@ -666,6 +670,7 @@ def eval_run(
         models_dir=settings.models_dir,
         seed=seed,
         encoder=encoder or settings.encoder,
+        classify_encoder=encoder or settings.classify_encoder,
         cache_dir=out / ".cache",
     )
     run_dir = run_suite(available[suite](), ctx, out)

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     models_dir: Path = Field(Path("models/artifacts"), description="converted and trained models")
     encoder: str = Field("e5-small", description="default encoder: a registered name or a folder")
     e5_backend: str = Field("auto", description="e5 runtime: auto (ONNX when exported), onnx or torch")
+    classify_encoder: str = Field(
+        "e5-small-int8", description="encoder the category profiles are trained with (prepare, train, eval)"
+    )
+    doctype_encoder: str = Field(
+        "e5-small-int8", description="encoder the document-type model fuses with its n-grams; none = n-grams only"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"

@@ -17,6 +17,7 @@ class EvalContext:
     models_dir: Path
     seed: int = 0
     encoder: str = "e5-small"
+    classify_encoder: str = "e5-small-int8"  # what the category suite trains its models with
     cache_dir: Path | None = None  # reusable work (e.g. embedded indexes) between runs
 
 

@@ -3,6 +3,7 @@ and type each document with the trained document-type model (a versioned artifac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.doctypes import DocTypeClassifier, title_zone
+from ingest.doctypes import DocTypeClassifier, embed_heads, title_zone
 from ingest.types import Document, Page
 from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FOLDER = "doctype"
+EMBEDDINGS_FILE = "generated_heads.npy"  # embeddings of the generated training texts, reused on retraining
 # A page whose own type the model names with at least this confidence, and differs from the running
 # document's, starts a new document even without a title line.
 SWITCH_CONFIDENCE = 0.6
@@ -28,35 +30,74 @@ class DocTypeModel:
     classifier: DocTypeClassifier
     meta: dict
 
-    def predict(self, texts: list[str]) -> list[tuple[str, float]]:
+    def embed(self, texts: list[str]) -> np.ndarray | None:
+        """The head embeddings the model reads (None for an n-gram-only model), to reuse them."""
+        clf = self.classifier
+        if getattr(clf, "embedding_model_", None) is None or not texts:
+            return None
+        return embed_heads(clf.encoder, texts, clf.head_chars)
+
+    def predict(
+        self, texts: list[str], embeddings: np.ndarray | None = None, ngrams_only: bool = False
+    ) -> list[tuple[str, float]]:
+        """(type, confidence) per text; ``ngrams_only`` skips the embedding (the per-page cue)."""
         if not texts:
             return []
-        proba = self.classifier.predict_proba(texts)
+        if ngrams_only:
+            proba = self.classifier.predict_proba_ngrams(texts)
+        else:
+            proba = self.classifier.predict_proba(texts, embeddings)
         best = proba.argmax(1)
         return [(str(self.classifier.classes_[i]), float(round(proba[k, i], 4))) for k, i in enumerate(best)]
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, generated_embeddings: np.ndarray | None = None) -> None:
         import joblib
         import sklearn
 
-        with atomic_folder(Path(folder)) as tmp:
-            joblib.dump(self.classifier, tmp / "model.joblib")
-            meta = {**self.meta, "format_version": FORMAT_VERSION, "sklearn": sklearn.__version__}
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        encoder = self.classifier.encoder
+        self.classifier.encoder = None  # loaded by name, never pickled
+        try:
+            with atomic_folder(Path(folder)) as tmp:
+                joblib.dump(self.classifier, tmp / "model.joblib")
+                if generated_embeddings is not None:
+                    np.save(tmp / EMBEDDINGS_FILE, generated_embeddings)
+                meta = {
+                    **self.meta,
+                    "format_version": FORMAT_VERSION,
+                    "sklearn": sklearn.__version__,
+                    "encoder": encoder.name if encoder is not None else None,
+                    "encoder_version": encoder.version if encoder is not None else None,
+                }
+                (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        finally:
+            self.classifier.encoder = encoder
 
     @classmethod
-    def load(cls, folder: Path) -> DocTypeModel:
-        """Raises ArtifactError for a missing folder or another format or library version."""
+    def load(cls, folder: Path, models_dir: Path | None = None) -> DocTypeModel:
+        """Raises ArtifactError for a missing folder, another format or library version, or an
+        encoder other than the one the model was trained with."""
         import joblib
         import sklearn
 
-        meta = read_meta(Path(folder), format_version=FORMAT_VERSION)
+        from models.encoders import shared_encoder
+
+        folder = Path(folder)
+        meta = read_meta(folder, format_version=FORMAT_VERSION)
         if meta.get("sklearn") != sklearn.__version__:
             raise ArtifactError(
                 f"the document-type model was saved with scikit-learn {meta.get('sklearn')}, this is "
                 f"{sklearn.__version__}: run `claims models prepare`"
             )
-        return cls(joblib.load(Path(folder) / "model.joblib"), meta)  # our own folder, version-checked
+        classifier = joblib.load(folder / "model.joblib")  # our own folder, version-checked
+        if meta.get("encoder"):
+            encoder = shared_encoder(meta["encoder"], str(models_dir or folder.parent))
+            if encoder.version != meta.get("encoder_version"):
+                raise ArtifactError(
+                    f"the document-type model was trained with {meta['encoder']} {meta.get('encoder_version')}, "
+                    f"the installed one is {encoder.version}: run `claims models prepare`"
+                )
+            classifier.encoder = encoder
+        return cls(classifier, meta)
 
 
 def training_records(seed: int = 0, per_family: int = 40) -> list[dict]:
@@ -65,24 +106,37 @@ def training_records(seed: int = 0, per_family: int = 40) -> list[dict]:
     return generate_doctype_texts(seed, per_family)
 
 
-def train_doctype_model(records: list[dict], holdout_family: int | None = None, **params) -> DocTypeModel:
+def train_doctype_model(
+    records: list[dict],
+    holdout_family: int | None = None,
+    encoder=None,
+    embeddings: np.ndarray | None = None,
+    **params,
+) -> DocTypeModel:
     """Fit on every family except ``holdout_family`` (None: all); the temperature is fitted on one
-    more held-out family when there is one, so that confidences are calibrated on unseen wording."""
+    more held-out family when there is one, so that confidences are calibrated on unseen wording.
+
+    With an ``encoder`` the n-gram model is fused with one over head embeddings; ``embeddings``
+    (one row per record, from :func:`embed_heads`) saves computing them again."""
+    if encoder is not None and embeddings is None:
+        embeddings = embed_heads(encoder, [r["text"] for r in records], progress=len(records) > 256)
     fams = sorted({r["family"] for r in records} - {holdout_family})
     calib = fams[-1] if len(fams) > 2 else None
-    train = [r for r in records if r["family"] in fams and r["family"] != calib]
-    val = [r for r in records if r["family"] == calib]
-    clf = DocTypeClassifier(**params).fit(
-        [r["text"] for r in train],
-        [r["doc_type"] for r in train],
-        [r["text"] for r in val] or None,
-        [r["doc_type"] for r in val] or None,
+
+    def part(keep):
+        idx = [i for i, r in enumerate(records) if keep(r["family"])]
+        texts, labels = [records[i]["text"] for i in idx], [records[i]["doc_type"] for i in idx]
+        return texts, labels, (embeddings[idx] if embeddings is not None else None)
+
+    train = part(lambda f: f in fams and f != calib)
+    val = part(lambda f: f == calib)
+    clf = DocTypeClassifier(encoder=encoder, **params).fit(
+        train[0], train[1], val[0] or None, val[1] or None, embeddings=train[2], val_embeddings=val[2]
     )
     if calib is not None:  # refit on every training family, keep the temperature found above
         temperature = clf.temperature_
-        clf = DocTypeClassifier(**params).fit(
-            [r["text"] for r in records if r["family"] in fams], [r["doc_type"] for r in records if r["family"] in fams]
-        )
+        every = part(lambda f: f in fams)
+        clf = DocTypeClassifier(encoder=encoder, **params).fit(every[0], every[1], embeddings=every[2])
         clf.temperature_ = temperature
     return DocTypeModel(
         clf,
@@ -99,31 +153,52 @@ def _digest(records: list[dict]) -> str:
     return hashlib.sha256("\x00".join(r["text"] + "\x01" + r["doc_type"] for r in records).encode()).hexdigest()
 
 
-def prepare_doctype(models_dir: Path, force: bool = False, extra: list[dict] | None = None) -> tuple[Path, bool]:
-    """Train the shipped model from generated texts unless the same data already made it.
+def prepare_doctype(
+    models_dir: Path, force: bool = False, extra: list[dict] | None = None, encoder: str | None = None
+) -> tuple[Path, bool]:
+    """Train the shipped model from generated texts unless the same data and encoder already made it.
 
-    ``extra`` (texts with a ``doc_type``, e.g. reviewers' corrections) joins every training run; a
-    model trained with extras is kept by a later plain prepare as long as the generated texts are
-    the same (``generated_sha256``), so ``claims models prepare`` never drops corrections."""
+    ``encoder``: a shipped name (default: the ``CLAIMS_DOCTYPE_ENCODER`` setting, e5-small-int8)
+    or ``"none"`` for the n-gram model alone. ``extra`` (texts with a ``doc_type``, e.g. reviewers'
+    corrections) joins every training run; a model trained with extras is kept by a later plain
+    prepare as long as the generated texts and the encoder are the same, so ``claims models
+    prepare`` never drops corrections. The generated texts' embeddings are kept beside the model,
+    so retraining with corrections embeds only the corrections."""
+    from models.encoders import shared_encoder
+
+    if encoder is None:
+        from claims.settings import get_settings
+
+        encoder = get_settings().doctype_encoder
+    enc = None if encoder == "none" else shared_encoder(encoder, str(models_dir))
+    enc_version = enc.version if enc is not None else None
     folder = Path(models_dir) / FOLDER
     records = training_records()
     generated = _digest(records)
     extra = [{"text": r["text"], "doc_type": r["doc_type"], "family": -1} for r in extra or []]
-    if not force and not extra:
-        try:
-            meta = read_meta(folder, format_version=FORMAT_VERSION)
-            if meta.get("generated_sha256", meta.get("data_sha256")) == generated:
-                return folder, False
-        except ArtifactError:
-            pass
-    model = train_doctype_model(records + extra)  # family -1: always in training, never the calibration family
+    meta = {}
+    with contextlib.suppress(ArtifactError):
+        meta = read_meta(folder, format_version=FORMAT_VERSION)
+    current = meta.get("generated_sha256") == generated and meta.get("encoder_version", "?") == enc_version
+    if current and not force and not extra:
+        return folder, False
+    embeddings = None
+    if enc is not None:
+        cached = folder / EMBEDDINGS_FILE
+        base = np.load(cached) if current and cached.is_file() else None
+        if base is None or base.shape != (len(records), enc.dim):
+            base = embed_heads(enc, [r["text"] for r in records], progress=True)
+        more = embed_heads(enc, [r["text"] for r in extra]) if extra else np.zeros((0, enc.dim), np.float32)
+        embeddings = np.vstack([base, more])
+    # family -1: always in training, never the calibration family
+    model = train_doctype_model(records + extra, encoder=enc, embeddings=embeddings)
     model.meta.update({"generated_sha256": generated, "extra_records": len(extra)})
-    model.save(folder)
+    model.save(folder, generated_embeddings=None if embeddings is None else embeddings[: len(records)])
     return folder, True
 
 
 def load_doctype_model(models_dir: Path) -> DocTypeModel:
-    return DocTypeModel.load(Path(models_dir) / FOLDER)
+    return DocTypeModel.load(Path(models_dir) / FOLDER, models_dir)
 
 
 # ---- splitting ---------------------------------------------------------------------------------
@@ -150,7 +225,8 @@ def split_documents(pages: list[Page], model: DocTypeModel | None) -> list[Docum
     """
     if not pages:
         return []
-    page_types = model.predict([p.text for p in pages]) if model else [("other", 0.0)] * len(pages)
+    # Pages are typed by the n-grams alone (cheap); each document once with the full model.
+    page_types = model.predict([p.text for p in pages], ngrams_only=True) if model else [("other", 0.0)] * len(pages)
     groups: list[list[int]] = []
     for i, page in enumerate(pages):
         if not groups:

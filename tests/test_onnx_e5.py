@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models.encoders import SentenceTransformerEncoder, load_encoder
-from models.onnx_e5 import OnnxE5Encoder, onnx_folder
+from models.onnx_e5 import INT8_FILE, OnnxE5Encoder, onnx_folder
 from models.registry import ArtifactError
 
 TEXTS = [
@@ -50,7 +50,7 @@ def test_backend_setting(models_dir, tmp_path, monkeypatch):
         load_encoder("e5-small", bare, backend="gpu")
     # An export made from another e5 conversion is not used.
     stale = onnx_folder(bare)
-    shutil.copytree(onnx_folder(models_dir), stale, ignore=shutil.ignore_patterns("model.onnx"))
+    shutil.copytree(onnx_folder(models_dir), stale, ignore=shutil.ignore_patterns("*.onnx"))
     meta = json.loads((stale / "meta.json").read_text())
     meta["source_version"] = "1:000000000000"
     (stale / "meta.json").write_text(json.dumps(meta))
@@ -59,3 +59,26 @@ def test_backend_setting(models_dir, tmp_path, monkeypatch):
     # The setting is read from the environment when no backend is passed.
     monkeypatch.setenv("CLAIMS_E5_BACKEND", "torch")
     assert isinstance(load_encoder("e5-small", models_dir), SentenceTransformerEncoder)
+
+
+def test_int8_copy_is_its_own_encoder_close_to_e5(models_dir, e5, monkeypatch):
+    int8 = load_encoder("e5-small-int8", models_dir)
+    assert isinstance(int8, OnnxE5Encoder) and (int8.folder / INT8_FILE).is_file()
+    # Other vectors, so another name and version: never mixed into e5-small's indexes or caches.
+    assert (int8.name, int8.version) == ("e5-small-int8", f"{e5.version}+int8") and int8.dim == e5.dim
+    for kind in ("queries", "documents"):
+        a = getattr(e5, f"encode_{kind}")(TEXTS[:3])
+        b = getattr(int8, f"encode_{kind}")(TEXTS[:3])
+        cos = (a * b).sum(axis=1)
+        assert cos.min() >= 0.97 and cos.max() < 0.9999, (kind, cos)  # close, and really quantised
+    # ONNX Runtime only: the torch setting does not apply to it.
+    monkeypatch.setenv("CLAIMS_E5_BACKEND", "torch")
+    assert load_encoder("e5-small-int8", models_dir).name == "e5-small-int8"
+
+
+def test_int8_refused_clearly_without_the_export(models_dir, tmp_path):
+    bare = tmp_path / "models"
+    bare.mkdir()
+    (bare / "e5-small").symlink_to(models_dir / "e5-small", target_is_directory=True)
+    with pytest.raises(ArtifactError, match="e5 int8.*claims models prepare"):
+        load_encoder("e5-small-int8", bare)

