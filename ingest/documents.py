@@ -30,13 +30,6 @@ class DocTypeModel:
     classifier: DocTypeClassifier
     meta: dict
 
-    def embed(self, texts: list[str]) -> np.ndarray | None:
-        """The head embeddings the model reads (None for an n-gram-only model), to reuse them."""
-        clf = self.classifier
-        if getattr(clf, "embedding_model_", None) is None or not texts:
-            return None
-        return embed_heads(clf.encoder, texts, clf.head_chars)
-
     def predict(
         self, texts: list[str], embeddings: np.ndarray | None = None, ngrams_only: bool = False
     ) -> list[tuple[str, float]]:

@@ -170,13 +170,7 @@ def _quantise(folder: Path, version: str) -> float:
         )
     finally:
         quant_log.setLevel(level)
-    fp32 = OnnxE5Encoder(folder, version=version)
-    int8 = OnnxE5Encoder(folder, version=version, int8=True)
-    worst = 1.0
-    for kind in ("queries", "documents"):
-        a = getattr(fp32, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
-        b = getattr(int8, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
-        worst = min(worst, float((a * b).sum(axis=1).min()))
+    worst = _worst_cosine(OnnxE5Encoder(folder, version=version), OnnxE5Encoder(folder, version=version, int8=True))
     if worst < MIN_INT8_AGREEMENT:
         raise ArtifactError(f"the int8 copy of e5 drifts too far from full precision (min cosine {worst:.4f})")
     return worst
@@ -186,11 +180,15 @@ def _parity(source: Path, exported: Path) -> float:
     from models.encoders import SentenceTransformerEncoder
 
     ref = SentenceTransformerEncoder(source, name="e5-small")
-    ort = OnnxE5Encoder(exported, version=ref.version)
+    return _worst_cosine(ref, OnnxE5Encoder(exported, version=ref.version))
+
+
+def _worst_cosine(ref: Encoder, other: Encoder) -> float:
+    """The lowest cosine between the two encoders' vectors of the check texts, both sides."""
     worst = 1.0
     for kind in ("queries", "documents"):
         a = getattr(ref, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
-        b = getattr(ort, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
+        b = getattr(other, f"encode_{kind}")(list(PARITY_TEXTS), batch_size=8, progress=False)
         worst = min(worst, float((a * b).sum(axis=1).min()))
     return worst
 

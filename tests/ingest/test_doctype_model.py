@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
+from ingest.doctypes import embed_heads
 from ingest.documents import DocTypeModel, train_doctype_model, training_records
 from models.encoders import load_encoder
 from models.registry import ArtifactError
@@ -25,7 +26,7 @@ def test_fused_model_round_trips_with_its_encoder(models_dir, small_records, tmp
     assert model.classifier.embedding_model_ is not None
     test = [r for r in small_records if r["family"] == 3]
     texts = [r["text"] for r in test]
-    heads = model.embed(texts)
+    heads = embed_heads(int8, texts)
     assert heads.shape == (len(texts), int8.dim)
     proba = model.classifier.predict_proba(texts, heads)
     # Precomputed embeddings and the attached encoder give the same answer.
@@ -60,6 +61,6 @@ def test_fused_model_round_trips_with_its_encoder(models_dir, small_records, tmp
 
 def test_ngram_only_model_still_works(small_records):
     model = train_doctype_model(small_records, holdout_family=3)
-    assert model.classifier.embedding_model_ is None and model.embed(["x"]) is None
+    assert model.classifier.embedding_model_ is None
     got = model.predict([r["text"] for r in small_records[:3]])
     assert all(0.0 <= conf <= 1.0 for _, conf in got)
