@@ -640,7 +640,9 @@ def eval_run(
     out: Path = typer.Option(Path("eval-runs"), help="Folder that receives the run folder."),
     seed: int = typer.Option(0, help="Seed for models and splits."),
     encoder: str | None = typer.Option(
-        None, help="Encoder for suites that embed (default: CLAIMS_ENCODER; categories: CLAIMS_CLASSIFY_ENCODER)."
+        None,
+        help="Encoder for suites that embed (default: CLAIMS_ENCODER; categories: CLAIMS_CLASSIFY_ENCODER; "
+        "doctype: CLAIMS_DOCTYPE_ENCODER).",
     ),
 ) -> None:
     """Run one suite; writes metrics.json, predictions.jsonl, report.md and plots."""
@@ -671,6 +673,7 @@ def eval_run(
         seed=seed,
         encoder=encoder or settings.encoder,
         classify_encoder=encoder or settings.classify_encoder,
+        doctype_encoder=encoder or settings.doctype_encoder,
         cache_dir=out / ".cache",
     )
     run_dir = run_suite(available[suite](), ctx, out)

@@ -19,7 +19,7 @@ from classify.categories import (
     fit_temperature,
 )
 from models.encoders import Encoder
-from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
+from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
 FORMAT_VERSION = 1
 DEFAULT_PRECISION = 0.95  # precision that answered (not "needs review") predictions must reach
@@ -78,22 +78,17 @@ class CategoryProfile:
         import joblib
         import sklearn
 
-        encoder = self.classifier.encoder
-        self.classifier.encoder = None  # the encoder is loaded by name, never pickled
-        try:
-            with atomic_folder(Path(folder)) as tmp:
-                joblib.dump(self.classifier, tmp / "model.joblib")
-                meta = {
-                    **self.meta,
-                    "format_version": FORMAT_VERSION,
-                    "sklearn": sklearn.__version__,
-                    "threshold": asdict(self.threshold),
-                    "classes": self.classes,
-                    "profile": self.name,
-                }
-                (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
-        finally:
-            self.classifier.encoder = encoder
+        with encoder_detached(self.classifier), atomic_folder(Path(folder)) as tmp:
+            joblib.dump(self.classifier, tmp / "model.joblib")
+            meta = {
+                **self.meta,
+                "format_version": FORMAT_VERSION,
+                "sklearn": sklearn.__version__,
+                "threshold": asdict(self.threshold),
+                "classes": self.classes,
+                "profile": self.name,
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
 
     @classmethod
     def load(cls, folder: Path, encoder_loader) -> CategoryProfile:
@@ -113,14 +108,7 @@ class CategoryProfile:
                 f"{sklearn.__version__}: retrain it (`claims train categories` or `claims models prepare`)"
             )
         classifier = joblib.load(folder / "model.joblib")  # our own artifact folder, version-checked above
-        if meta.get("encoder"):
-            encoder = encoder_loader(meta["encoder"])
-            if encoder.version != meta["encoder_version"]:
-                raise ArtifactError(
-                    f"profile {folder.name} was trained with {meta['encoder']} {meta['encoder_version']}, "
-                    f"the installed one is {encoder.version}: retrain it"
-                )
-            classifier.encoder = encoder
+        attach_encoder(classifier, meta, encoder_loader, f"profile {folder.name}", "retrain it")
         return cls(meta["profile"], classifier, ReviewThreshold(**meta["threshold"]), meta)
 
 

@@ -18,6 +18,7 @@ class EvalContext:
     seed: int = 0
     encoder: str = "e5-small"
     classify_encoder: str = "e5-small-int8"  # what the category suite trains its models with
+    doctype_encoder: str = "e5-small-int8"  # what the doctype suite fuses with n-grams ("none": n-grams only)
     cache_dir: Path | None = None  # reusable work (e.g. embedded indexes) between runs
 
 

@@ -58,7 +58,8 @@ def title_zone(text: str, lines: int = 3) -> str:
 
 
 def embed_heads(encoder, texts: list[str], head_chars: int = 600, progress: bool | None = None) -> np.ndarray:
-    """Sentence embeddings of the documents' heads (about 130 e5 tokens: cheap on every page)."""
+    """Sentence embeddings of the documents' heads (600 characters: 74 e5 tokens median, 110 at p95
+    on the generated documents; one batch costs about 16 ms p50 on 2 cores with e5-small-int8)."""
     return encoder.encode_documents([t[:head_chars] if t.strip() else " " for t in texts], progress=progress)
 
 
@@ -138,11 +139,13 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
             self.embedding_model_ = LogisticRegression(C=self.embedding_C, max_iter=3000).fit(emb, y)
             if list(self.embedding_model_.classes_) != list(self.classes_):
                 raise ValueError("the two models saw different document types")
-        self.temperature_ = 1.0
+        self.temperature_ = self.ngram_temperature_ = 1.0
         if X_val is not None and len(X_val):
             index = {c: i for i, c in enumerate(self.classes_)}
-            logits = self.decision_function(X_val, embeddings=val_embeddings)
-            self.temperature_ = fit_temperature(logits, np.array([index[c] for c in y_val]))
+            gold = np.array([index[c] for c in y_val])
+            self.temperature_ = fit_temperature(self.decision_function(X_val, embeddings=val_embeddings), gold)
+            # the n-grams alone type pages for splitting: their confidence is calibrated on its own
+            self.ngram_temperature_ = fit_temperature(self.model_.decision_function(self._features(X_val)), gold)
         return self
 
     def decision_function(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -158,13 +161,9 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
         dense = self.embedding_model_.predict_log_proba(emb)
         return (1 - w) * log_softmax(logits, axis=1) + w * dense
 
-    def predict_ngrams(self, X) -> np.ndarray:
-        """The n-gram model's own answer (page-level cues for splitting; comparison in evaluation)."""
-        return self.model_.predict(self._features(list(X)))
-
     def predict_proba_ngrams(self, X) -> np.ndarray:
-        """The n-gram model's probabilities alone: cheap enough for every page of a package."""
-        return self.model_.predict_proba(self._features(list(X)))
+        """The n-gram model's calibrated probabilities alone: cheap enough for every page."""
+        return softmax(self.model_.decision_function(self._features(list(X))) / self.ngram_temperature_)
 
     def predict_proba(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
         return softmax(self.decision_function(X, embeddings) / self.temperature_)

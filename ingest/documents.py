@@ -14,9 +14,9 @@ import numpy as np
 
 from ingest.doctypes import DocTypeClassifier, embed_heads, title_zone
 from ingest.types import Document, Page
-from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
+from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FOLDER = "doctype"
 EMBEDDINGS_FILE = "generated_heads.npy"  # embeddings of the generated training texts, reused on retraining
 # A page whose own type the model names with at least this confidence, and differs from the running
@@ -47,23 +47,18 @@ class DocTypeModel:
         import joblib
         import sklearn
 
-        encoder = self.classifier.encoder
-        self.classifier.encoder = None  # loaded by name, never pickled
-        try:
-            with atomic_folder(Path(folder)) as tmp:
-                joblib.dump(self.classifier, tmp / "model.joblib")
-                if generated_embeddings is not None:
-                    np.save(tmp / EMBEDDINGS_FILE, generated_embeddings)
-                meta = {
-                    **self.meta,
-                    "format_version": FORMAT_VERSION,
-                    "sklearn": sklearn.__version__,
-                    "encoder": encoder.name if encoder is not None else None,
-                    "encoder_version": encoder.version if encoder is not None else None,
-                }
-                (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
-        finally:
-            self.classifier.encoder = encoder
+        with encoder_detached(self.classifier) as encoder, atomic_folder(Path(folder)) as tmp:
+            joblib.dump(self.classifier, tmp / "model.joblib")
+            if generated_embeddings is not None:
+                np.save(tmp / EMBEDDINGS_FILE, generated_embeddings)
+            meta = {
+                **self.meta,
+                "format_version": FORMAT_VERSION,
+                "sklearn": sklearn.__version__,
+                "encoder": encoder.name if encoder is not None else None,
+                "encoder_version": encoder.version if encoder is not None else None,
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
 
     @classmethod
     def load(cls, folder: Path, models_dir: Path | None = None) -> DocTypeModel:
@@ -82,14 +77,13 @@ class DocTypeModel:
                 f"{sklearn.__version__}: run `claims models prepare`"
             )
         classifier = joblib.load(folder / "model.joblib")  # our own folder, version-checked
-        if meta.get("encoder"):
-            encoder = shared_encoder(meta["encoder"], str(models_dir or folder.parent))
-            if encoder.version != meta.get("encoder_version"):
-                raise ArtifactError(
-                    f"the document-type model was trained with {meta['encoder']} {meta.get('encoder_version')}, "
-                    f"the installed one is {encoder.version}: run `claims models prepare`"
-                )
-            classifier.encoder = encoder
+        attach_encoder(
+            classifier,
+            meta,
+            lambda name: shared_encoder(name, str(models_dir or folder.parent)),
+            "the document-type model",
+            "run `claims models prepare`",
+        )
         return cls(classifier, meta)
 
 
@@ -126,11 +120,11 @@ def train_doctype_model(
     clf = DocTypeClassifier(encoder=encoder, **params).fit(
         train[0], train[1], val[0] or None, val[1] or None, embeddings=train[2], val_embeddings=val[2]
     )
-    if calib is not None:  # refit on every training family, keep the temperature found above
-        temperature = clf.temperature_
+    if calib is not None:  # refit on every training family, keep the temperatures found above
+        temperatures = clf.temperature_, clf.ngram_temperature_
         every = part(lambda f: f in fams)
         clf = DocTypeClassifier(encoder=encoder, **params).fit(every[0], every[1], embeddings=every[2])
-        clf.temperature_ = temperature
+        clf.temperature_, clf.ngram_temperature_ = temperatures
     return DocTypeModel(
         clf,
         {

@@ -68,3 +68,28 @@ def read_meta(folder: Path, *, format_version: int | None = None) -> dict[str, A
             f"{format_version}; run `claims models prepare` to rebuild it"
         )
     return meta
+
+
+@contextlib.contextmanager
+def encoder_detached(estimator) -> Iterator[Any]:
+    """The estimator without its ``encoder`` while it is pickled (encoders are loaded by name)."""
+    encoder = estimator.encoder
+    estimator.encoder = None
+    try:
+        yield encoder
+    finally:
+        estimator.encoder = encoder
+
+
+def attach_encoder(estimator, meta: dict, loader, what: str, remedy: str) -> None:
+    """Give a loaded estimator the encoder named in its ``meta`` (``loader(name)`` loads it);
+    ArtifactError when the installed encoder is another version than the one it was trained with."""
+    if not meta.get("encoder"):
+        return
+    encoder = loader(meta["encoder"])
+    if encoder.version != meta.get("encoder_version"):
+        raise ArtifactError(
+            f"{what} was trained with {meta['encoder']} {meta.get('encoder_version')}, "
+            f"the installed one is {encoder.version}: {remedy}"
+        )
+    estimator.encoder = encoder

@@ -178,7 +178,7 @@ class DocTypeSuite(Evaluator):
         from models.encoders import load_encoder
 
         records = training_records(seed=100 + ctx.seed, per_family=self.per_family)
-        encoder = None if ctx.classify_encoder == "none" else load_encoder(ctx.classify_encoder, ctx.models_dir)
+        encoder = None if ctx.doctype_encoder == "none" else load_encoder(ctx.doctype_encoder, ctx.models_dir)
         heads = None
         if encoder is not None:
             heads = cached_array(
@@ -199,7 +199,7 @@ class DocTypeSuite(Evaluator):
             y_true += gold
             y_pred += pred
             y_noisy += noisy
-            y_ngram += list(model.classifier.predict_ngrams(texts))
+            y_ngram += [t for t, _ in model.predict(texts, ngrams_only=True)]
             rows.append([family, len(test), accuracy_score(gold, pred), f1_score(gold, pred, average="macro")])
         labels = sorted(set(y_true))
         metrics = {
