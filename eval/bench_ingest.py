@@ -35,12 +35,16 @@ def run_ingest_bench(data_dir: Path, models_dir: Path, pdf_docs: int = 100, scan
     docs = [d for r in records for d in r["documents"]]
     # Text PDFs: one document at a time through read, split, type and fields (after one warm-up).
     ingest_documents([(docs[0]["pdf"], (root / docs[0]["pdf"]).read_bytes())], model)
-    per_page = []
+    per_page, typed = [], []
     for d in docs[:pdf_docs]:
         data = (root / d["pdf"]).read_bytes()
         start = time.perf_counter()
-        ingest_documents([(d["pdf"], data)], model)
+        found = ingest_documents([(d["pdf"], data)], model)[0]
         per_page.append((time.perf_counter() - start) * 1000 / d["pages"])
+        typed += [doc.text for doc in found]
+    clf = model.classifier
+    # documents whose head was embedded: those the n-grams alone were not sure of
+    embedded = clf.predict_proba_ngrams(typed).max(1) < clf.ngram_sure if clf.embedding_model_ is not None else [0]
     # Scans: the same JPEG pages through plain tesseract (its CLI, default settings, one page after
     # another) and through our OCR path (preprocessing, pages in parallel).
     jpegs = [f for d in docs if d["scan"]["format"] == "jpeg" for f in d["scan"]["files"]][:scan_pages]
@@ -62,6 +66,7 @@ def run_ingest_bench(data_dir: Path, models_dir: Path, pdf_docs: int = 100, scan
         "text_pdf_pages": len(per_page),
         "text_pdf_page_ms_median": round(float(np.median(per_page)), 1),
         "text_pdf_page_ms_p95": round(float(np.percentile(per_page, 95)), 1),
+        "text_pdf_documents_embedded_share": round(float(np.mean(embedded)), 3),
         "scan_pages": len(jpegs),
         "plain_tesseract_s": round(plain_wall, 1),
         "plain_tesseract_core_utilisation": round(plain_cpu / plain_wall / cores, 2),

@@ -16,7 +16,7 @@ from ingest.doctypes import DocTypeClassifier, embed_heads, title_zone
 from ingest.types import Document, Page
 from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: heads of 400 characters
 FOLDER = "doctype"
 EMBEDDINGS_FILE = "generated_heads.npy"  # embeddings of the generated training texts, reused on retraining
 # A page whose own type the model names with at least this confidence, and differs from the running
@@ -31,17 +31,25 @@ class DocTypeModel:
     meta: dict
 
     def predict(
-        self, texts: list[str], embeddings: np.ndarray | None = None, ngrams_only: bool = False
+        self,
+        texts: list[str],
+        embeddings: np.ndarray | None = None,
+        ngrams_only: bool = False,
+        ngram_logits: np.ndarray | None = None,
     ) -> list[tuple[str, float]]:
-        """(type, confidence) per text; ``ngrams_only`` skips the embedding (the per-page cue)."""
+        """(type, confidence) per text; ``ngrams_only`` skips the embedding (the per-page cue);
+        ``ngram_logits``: the texts' :meth:`ngram_logits`, when already computed."""
         if not texts:
             return []
         if ngrams_only:
-            proba = self.classifier.predict_proba_ngrams(texts)
+            proba = self.classifier.predict_proba_ngrams(texts, ngram_logits)
         else:
-            proba = self.classifier.predict_proba(texts, embeddings)
+            proba = self.classifier.predict_proba(texts, embeddings, ngram_logits)
         best = proba.argmax(1)
         return [(str(self.classifier.classes_[i]), float(round(proba[k, i], 4))) for k, i in enumerate(best)]
+
+    def ngram_logits(self, texts: list[str]) -> np.ndarray:
+        return self.classifier.ngram_logits(texts)
 
     def save(self, folder: Path, generated_embeddings: np.ndarray | None = None) -> None:
         import joblib
@@ -213,7 +221,11 @@ def split_documents(pages: list[Page], model: DocTypeModel | None) -> list[Docum
     if not pages:
         return []
     # Pages are typed by the n-grams alone (cheap); each document once with the full model.
-    page_types = model.predict([p.text for p in pages], ngrams_only=True) if model else [("other", 0.0)] * len(pages)
+    page_types = [("other", 0.0)] * len(pages)
+    if model:
+        texts = [p.text for p in pages]
+        page_logits = model.ngram_logits(texts)
+        page_types = model.predict(texts, ngrams_only=True, ngram_logits=page_logits)
     groups: list[list[int]] = []
     for i, page in enumerate(pages):
         if not groups:
@@ -254,7 +266,12 @@ def split_documents(pages: list[Page], model: DocTypeModel | None) -> list[Docum
             )
         )
     if model:
-        for doc, (t, conf) in zip(docs, model.predict([d.text for d in docs]), strict=True):
+        # a one-page document's text is its page's: its n-gram logits are already there
+        logits = page_logits[[g[0] for g in groups]]
+        multi = [k for k, g in enumerate(groups) if len(g) > 1]
+        if multi:
+            logits[multi] = model.ngram_logits([docs[k].text for k in multi])
+        for doc, (t, conf) in zip(docs, model.predict([d.text for d in docs], ngram_logits=logits), strict=True):
             doc.doc_type, doc.doc_type_confidence = t, conf
     return docs
 

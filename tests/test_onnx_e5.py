@@ -65,12 +65,15 @@ def test_int8_copy_is_its_own_encoder_close_to_e5(models_dir, e5, monkeypatch):
     int8 = load_encoder("e5-small-int8", models_dir)
     assert isinstance(int8, OnnxE5Encoder) and (int8.folder / INT8_FILE).is_file()
     # Other vectors, so another name and version: never mixed into e5-small's indexes or caches.
-    assert (int8.name, int8.version) == ("e5-small-int8", f"{e5.version}+int8") and int8.dim == e5.dim
+    assert (int8.name, int8.version) == ("e5-small-int8", f"{e5.version}+int8.1") and int8.dim == e5.dim
     for kind in ("queries", "documents"):
         a = getattr(e5, f"encode_{kind}")(TEXTS[:3])
         b = getattr(int8, f"encode_{kind}")(TEXTS[:3])
         cos = (a * b).sum(axis=1)
         assert cos.min() >= 0.97 and cos.max() < 0.9999, (kind, cos)  # close, and really quantised
+        # A text's vector does not depend on the texts encoded with it (training = service).
+        alone = np.vstack([getattr(int8, f"encode_{kind}")([t]) for t in TEXTS[:3]])
+        np.testing.assert_array_equal(alone, b)
     # ONNX Runtime only: the torch setting does not apply to it.
     monkeypatch.setenv("CLAIMS_E5_BACKEND", "torch")
     assert load_encoder("e5-small-int8", models_dir).name == "e5-small-int8"

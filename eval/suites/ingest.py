@@ -173,7 +173,7 @@ class DocTypeSuite(Evaluator):
 
         from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-        from ingest.doctypes import embed_heads, ocr_noise
+        from ingest.doctypes import HEAD_CHARS, embed_heads, ocr_noise
         from ingest.documents import train_doctype_model, training_records
         from models.encoders import load_encoder
 
@@ -182,10 +182,10 @@ class DocTypeSuite(Evaluator):
         heads = None
         if encoder is not None:
             heads = cached_array(
-                ctx, f"doctype-heads-{encoder.name}-{encoder.version}", [r["text"] for r in records],
+                ctx, f"doctype-heads{HEAD_CHARS}-{encoder.name}-{encoder.version}", [r["text"] for r in records],
                 lambda texts: embed_heads(encoder, texts, progress=True),
             )  # fmt: skip
-        y_true, y_pred, y_noisy, y_ngram = [], [], [], []
+        y_true, y_pred, y_noisy, y_ngram, y_fused, embedded = [], [], [], [], [], []
         rows = []
         rng = random.Random(ctx.seed)
         for family in sorted({r["family"] for r in records}):
@@ -200,6 +200,12 @@ class DocTypeSuite(Evaluator):
             y_pred += pred
             y_noisy += noisy
             y_ngram += [t for t, _ in model.predict(texts, ngrams_only=True)]
+            clf = model.classifier
+            if clf.embedding_model_ is not None:  # how often the cascade embeds, and every text fused
+                embedded += list(clf.predict_proba_ngrams(texts).max(1) < clf.ngram_sure)
+                sure, clf.ngram_sure = clf.ngram_sure, 1.01
+                y_fused += [t for t, _ in model.predict(texts, heads[idx])]
+                clf.ngram_sure = sure
             rows.append([family, len(test), accuracy_score(gold, pred), f1_score(gold, pred, average="macro")])
         labels = sorted(set(y_true))
         metrics = {
@@ -208,6 +214,9 @@ class DocTypeSuite(Evaluator):
             "heldout_family_noisy_macro_f1": round(f1_score(y_true, y_noisy, average="macro"), 4),
             "heldout_family_ngram_only_macro_f1": round(f1_score(y_true, y_ngram, average="macro"), 4),
         }
+        if embedded:
+            metrics["heldout_family_embedded_share"] = round(float(np.mean(embedded)), 4)
+            metrics["heldout_family_all_fused_macro_f1"] = round(f1_score(y_true, y_fused, average="macro"), 4)
         out = EvalOutput(metrics=metrics, versions={"encoder": f"{encoder.name}@{encoder.version}"} if encoder else {})
         out.sections.append(
             (

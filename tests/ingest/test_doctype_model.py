@@ -53,7 +53,7 @@ def test_fused_model_round_trips_with_its_encoder(models_dir, small_records, tmp
     # A model trained with another conversion of the encoder is refused, not silently misread.
     stale = tmp_path / "stale" / "doctype"
     shutil.copytree(folder, stale)
-    meta["encoder_version"] = "1:000000000000+int8"
+    meta["encoder_version"] = "1:000000000000+int8.1"
     (stale / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ArtifactError, match="claims models prepare"):
         DocTypeModel.load(stale, models_dir)
@@ -64,3 +64,54 @@ def test_ngram_only_model_still_works(small_records):
     assert model.classifier.embedding_model_ is None
     got = model.predict([r["text"] for r in small_records[:3]])
     assert all(0.0 <= conf <= 1.0 for _, conf in got)
+
+
+def test_split_reuses_page_logits_without_changing_the_answer(models_dir, small_records):
+    """Splitting types one-page documents from their page's n-gram logits and multi-page ones
+    afresh: either way a document gets exactly what the model says of its whole text."""
+    from ingest.documents import split_documents
+    from ingest.types import Page
+
+    model = train_doctype_model(small_records, holdout_family=3, encoder=load_encoder("e5-small-int8", models_dir))
+    text = small_records[1]["text"]
+    pages = [
+        Page(file="a.pdf", number=1, text=small_records[0]["text"], source="pdf_text"),
+        Page(file="b.pdf", number=1, text=text, source="pdf_text"),
+        # the same wording in lower case: no title, the same type, so it continues the document
+        Page(file="b.pdf", number=2, text=text.lower(), source="pdf_text"),
+    ]
+    docs = split_documents(pages, model)
+    assert [len(d.pages) for d in docs] == [1, 2]
+    for doc in docs:
+        assert (doc.doc_type, doc.doc_type_confidence) == model.predict([doc.text])[0]
+
+
+def test_only_documents_the_ngrams_are_unsure_of_are_embedded(models_dir, small_records):
+    """The cascade: where the calibrated n-gram confidence reaches ``ngram_sure`` their answer
+    stands and the encoder is not called; elsewhere the fused answer; 1.0 fuses everything."""
+    int8 = load_encoder("e5-small-int8", models_dir)
+    model = train_doctype_model(small_records, holdout_family=3, encoder=int8)
+    clf = model.classifier
+    texts = [r["text"] for r in small_records if r["family"] == 3]
+    heads = embed_heads(int8, texts)
+    ngram = clf.predict_proba_ngrams(texts)
+    clf.ngram_sure = 0.9
+    sure = ngram.max(1) >= clf.ngram_sure
+    assert 0 < sure.sum() < len(texts)  # both paths are exercised
+    seen = []
+
+    class Counting:
+        name, version, dim = int8.name, int8.version, int8.dim
+
+        def encode_documents(self, batch, progress=None):
+            seen.extend(batch)
+            return int8.encode_documents(batch)
+
+    clf.encoder = Counting()
+    proba = clf.predict_proba(texts)
+    assert len(seen) == (~sure).sum()
+    np.testing.assert_allclose(proba[sure], ngram[sure])
+    clf.ngram_sure = 1.01
+    fused = clf.predict_proba(texts, heads)
+    np.testing.assert_allclose(proba[~sure], fused[~sure], atol=1e-5)
+    assert np.abs(fused[sure] - ngram[sure]).max() > 1e-3
