@@ -16,7 +16,7 @@ from ingest.doctypes import DocTypeClassifier, embed_heads, title_zone
 from ingest.types import Document, Page
 from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
-FORMAT_VERSION = 4  # 4: heads of 400 characters
+FORMAT_VERSION = 4  # 4: the n-gram answer stands where it is sure (ngram_sure)
 FOLDER = "doctype"
 EMBEDDINGS_FILE = "generated_heads.npy"  # embeddings of the generated training texts, reused on retraining
 # A page whose own type the model names with at least this confidence, and differs from the running
@@ -139,9 +139,15 @@ def train_doctype_model(
             "data_sha256": _digest(records),
             "records": len(records),
             "holdout_family": holdout_family,
+            "params": _params(clf),
             "created_at": now_iso(),
         },
     )
+
+
+def _params(clf: DocTypeClassifier) -> dict:
+    """The estimator's settings (not its encoder): a model made with other settings is retrained."""
+    return {k: v for k, v in clf.get_params().items() if k != "encoder"}
 
 
 def _digest(records: list[dict]) -> str:
@@ -174,7 +180,11 @@ def prepare_doctype(
     meta = {}
     with contextlib.suppress(ArtifactError):
         meta = read_meta(folder, format_version=FORMAT_VERSION)
-    current = meta.get("generated_sha256") == generated and meta.get("encoder_version", "?") == enc_version
+    current = (
+        meta.get("generated_sha256") == generated
+        and meta.get("encoder_version", "?") == enc_version
+        and meta.get("params") == _params(DocTypeClassifier())
+    )
     if current and not force and not extra:
         return folder, False
     embeddings = None
