@@ -6,7 +6,7 @@ regression reads the sentence embedding of the document's head (its first ``head
 characters: title, addressee, opening) and the two are fused as a weighted product of
 probabilities: the embedding carries the meaning of wording the n-grams never saw. The embedding
 is computed only where it is needed: a document the n-grams alone type with calibrated confidence
-``ngram_sure`` or more keeps their answer (on families the model never saw, about half the
+``ngram_sure`` or more keeps their answer (in the leave-one-family-out suite, about half the
 documents, typed 98 % right that way; the fused answer is no better on them)."""
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
         self.embedding_weight = embedding_weight
         self.embedding_C = embedding_C
         self.head_chars = head_chars
-        self.ngram_sure = ngram_sure  # 1.0 or more: every document is fused
+        self.ngram_sure = ngram_sure  # above 1: every document is fused
 
     def _texts(self, X) -> list[str]:
         return [_prepare(t[: self.max_chars]) for t in X]
