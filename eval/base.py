@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 
 @dataclass
 class EvalContext:
@@ -42,3 +44,19 @@ class Evaluator(abc.ABC):
 
     @abc.abstractmethod
     def __call__(self, ctx: EvalContext) -> EvalOutput: ...
+
+
+def cached_array(ctx: EvalContext, name: str, texts: list[str], compute) -> np.ndarray:
+    """``compute(texts)``, kept in the run cache under ``name`` and the texts' digest."""
+    import hashlib
+
+    digest = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
+    path = Path(ctx.cache_dir) / f"{name}-{digest}.npy" if ctx.cache_dir else None
+    if path is not None and path.is_file():
+        return np.load(path)
+    arr = compute(texts)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path.with_suffix(".tmp.npy"), arr)
+        path.with_suffix(".tmp.npy").replace(path)
+    return arr

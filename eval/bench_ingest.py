@@ -42,9 +42,7 @@ def run_ingest_bench(data_dir: Path, models_dir: Path, pdf_docs: int = 100, scan
         found = ingest_documents([(d["pdf"], data)], model)[0]
         per_page.append((time.perf_counter() - start) * 1000 / d["pages"])
         typed += [doc.text for doc in found]
-    clf = model.classifier
-    # documents whose head was embedded: those the n-grams alone were not sure of
-    embedded = clf.predict_proba_ngrams(typed).max(1) < clf.ngram_sure if clf.embedding_model_ is not None else [0]
+    embedded = model.classifier.embeds(typed)  # documents whose head was embedded
     # Scans: the same JPEG pages through plain tesseract (its CLI, default settings, one page after
     # another) and through our OCR path (preprocessing, pages in parallel).
     jpegs = [f for d in docs if d["scan"]["format"] == "jpeg" for f in d["scan"]["files"]][:scan_pages]

@@ -160,7 +160,7 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
             self.ngram_temperature_ = fit_temperature(logits, gold)
             self.temperature_ = self.ngram_temperature_
             if self.embedding_model_ is not None:
-                rows = self._unsure(softmax(logits / self.ngram_temperature_))
+                rows = np.flatnonzero(self._unsure(softmax(logits / self.ngram_temperature_)))
                 if len(rows) < 20:  # too few to fit on: all of them
                     rows = np.arange(len(gold))
                 emb = None if val_embeddings is None else val_embeddings[rows]
@@ -169,7 +169,14 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _unsure(self, ngram_proba: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(ngram_proba.max(1) < self.ngram_sure)
+        return ngram_proba.max(1) < self.ngram_sure
+
+    def embeds(self, X, ngram_logits: np.ndarray | None = None) -> np.ndarray:
+        """Which texts :meth:`predict_proba` embeds: those the n-grams are not sure of (none
+        without an embedding model)."""
+        if getattr(self, "embedding_model_", None) is None:
+            return np.zeros(len(list(X)), dtype=bool)
+        return self._unsure(self.predict_proba_ngrams(X, ngram_logits))
 
     def ngram_logits(self, X) -> np.ndarray:
         """The n-gram model's raw logits (reusable: a one-page document's are its page's)."""
@@ -209,7 +216,7 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
         if getattr(self, "embedding_model_", None) is None:
             return softmax(logits / self.temperature_)
         proba = softmax(logits / self.ngram_temperature_)
-        rows = self._unsure(proba)
+        rows = np.flatnonzero(self._unsure(proba))
         if len(rows):
             emb = None if embeddings is None else embeddings[rows]
             fused = self.decision_function([X[i] for i in rows], emb, logits[rows])

@@ -38,6 +38,8 @@ class Encoder(abc.ABC):
     name: str
     dim: int
     version: str = ""
+    #: Most texts per ``_encode_batch`` call (None: the caller's batch size).
+    max_batch: int | None = None
 
     @abc.abstractmethod
     def _encode_batch(self, texts: list[str], kind: str) -> np.ndarray:
@@ -62,6 +64,7 @@ class Encoder(abc.ABC):
         order = np.argsort([-len(t) for t in texts], kind="stable")
         show = progress if progress is not None else len(texts) > PROGRESS_THRESHOLD
         what = "queries" if kind == "query" else "documents"
+        batch_size = min(batch_size, self.max_batch or batch_size)
         bar = tqdm(total=len(texts), desc=f"{self.name}: {what}", unit="text", disable=not show)
         with bar:
             for start in range(0, len(texts), batch_size):

@@ -222,19 +222,16 @@ class OnnxE5Encoder(Encoder):
         self.folder = folder
         self.dim = int(self.session.get_outputs()[0].shape[-1])  # hidden size, fixed in the graph
         self.version = version or read_meta(folder).get("source_version", "unversioned")
-        self.int8 = int8
         if int8:
             self.name = INT8_NAME
-            # "+int8.1": texts encoded one at a time (see _encode_batch); vectors from batches differ
+            # Dynamic int8 quantises the activations with one scale per call, so in a batch a text's
+            # vector would depend on the texts beside it (cosine down to 0.994): one text per call
+            # keeps it the same in training and in service. Batching saved nothing here on 2 cores
+            # (600 document heads in 10.6 s with batches of 32 and of 1). "+int8.1": one per call.
+            self.max_batch = 1
             self.version = f"{self.version}+int8.1"
 
     def _encode_batch(self, texts: list[str], kind: str) -> np.ndarray:
-        if self.int8 and len(texts) > 1:
-            # Dynamic int8 quantises the activations with one scale per call, so a text's vector
-            # would depend on the texts batched with it (cosine down to 0.994): alone, it is the
-            # same in training and in service. Batching saves nothing here on 2 cores (measured:
-            # 600 document heads in 10.6 s with batches of 32 and of 1).
-            return np.vstack([self._encode_batch([t], kind) for t in texts])
         prompt = self.prompts.get(kind, "")
         encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)

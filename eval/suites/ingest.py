@@ -14,25 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.base import EvalContext, EvalOutput, Evaluator
+from eval.base import EvalContext, EvalOutput, Evaluator, cached_array
 from eval.report import markdown_table, plot_confusion
-
-
-def cached_array(ctx: EvalContext, name: str, texts: list[str], compute) -> np.ndarray:
-    """``compute(texts)``, kept in the run cache under ``name`` and the texts' digest."""
-    import hashlib
-
-    digest = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
-    path = Path(ctx.cache_dir) / f"{name}-{digest}.npy" if ctx.cache_dir else None
-    if path is not None and path.is_file():
-        return np.load(path)
-    arr = compute(texts)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path.with_suffix(".tmp.npy"), arr)
-        path.with_suffix(".tmp.npy").replace(path)
-    return arr
-
 
 MAX_PACKAGES = 60  # per process: scanned packages are OCR'd, about 1 s a page on one core
 
@@ -202,7 +185,7 @@ class DocTypeSuite(Evaluator):
             y_ngram += [t for t, _ in model.predict(texts, ngrams_only=True)]
             clf = model.classifier
             if clf.embedding_model_ is not None:  # how often the cascade embeds, and every text fused
-                embedded += list(clf.predict_proba_ngrams(texts).max(1) < clf.ngram_sure)
+                embedded += list(clf.embeds(texts))
                 sure, clf.ngram_sure = clf.ngram_sure, 1.01
                 y_fused += [t for t, _ in model.predict(texts, heads[idx])]
                 clf.ngram_sure = sure

@@ -80,8 +80,14 @@ def test_split_reuses_page_logits_without_changing_the_answer(models_dir, small_
         # the same wording in lower case: no title, the same type, so it continues the document
         Page(file="b.pdf", number=2, text=text.lower(), source="pdf_text"),
     ]
+    scored = []  # texts whose n-gram logits were computed
+    ngram_logits = model.classifier.ngram_logits
+    model.classifier.ngram_logits = lambda X: scored.extend(X) or ngram_logits(X)
     docs = split_documents(pages, model)
     assert [len(d.pages) for d in docs] == [1, 2]
+    # the three pages, then only the two-page document: the one-page document reuses its page's
+    assert scored == [p.text for p in pages] + [docs[1].text]
+    del model.classifier.ngram_logits
     for doc in docs:
         assert (doc.doc_type, doc.doc_type_confidence) == model.predict([doc.text])[0]
 
@@ -110,6 +116,7 @@ def test_only_documents_the_ngrams_are_unsure_of_are_embedded(models_dir, small_
     clf.encoder = Counting()
     proba = clf.predict_proba(texts)
     assert len(seen) == (~sure).sum()
+    np.testing.assert_array_equal(clf.embeds(texts), ~sure)
     np.testing.assert_allclose(proba[sure], ngram[sure])
     clf.ngram_sure = 1.01
     fused = clf.predict_proba(texts, heads)
