@@ -14,6 +14,7 @@ from classify.categories import (
     FEATURE_SCHEME,
     CategoryClassifier,
     ReviewThreshold,
+    choose_embedding_weight,
     choose_threshold,
     embed_long,
     fit_temperature,
@@ -132,13 +133,19 @@ def train_profile(
     progress: bool | None = None,
     **params,
 ) -> CategoryProfile:
-    """Fit on ``train``; calibrate the temperature and choose the review threshold on ``validation``."""
+    """Fit on ``train``; on ``validation``, choose the embedding block's weight (unless ``params`` fixes
+    it), calibrate the temperature and choose the review threshold."""
     (x_tr, y_tr), (x_va, y_va) = train, validation
     if len(set(y_tr)) < 2:
         raise ValueError("training data needs at least two categories")
     emb_tr = embed_long(encoder, x_tr, progress=progress) if encoder is not None else None
     emb_va = embed_long(encoder, x_va, progress=progress) if encoder is not None else None
-    clf = CategoryClassifier(encoder=encoder, **params).fit(x_tr, y_tr, embeddings=emb_tr)
+    clf = CategoryClassifier(encoder=encoder, **params)
+    selection = None
+    if encoder is not None and "embedding_weight" not in params and len(set(y_va) & set(y_tr)) >= 2:
+        selection = choose_embedding_weight(clf, (x_tr, y_tr), (x_va, y_va), emb_tr, emb_va)
+    else:
+        clf.fit(x_tr, y_tr, embeddings=emb_tr)
     logits = clf.decision_function(x_va, embeddings=emb_va)
     index = {c: i for i, c in enumerate(clf.classes_)}
     known = np.array([y in index for y in y_va])
@@ -159,6 +166,9 @@ def train_profile(
         "temperature": clf.temperature_,
         "validation_accuracy": float(correct.mean()) if len(correct) else None,
         "params": {k: v for k, v in clf.get_params().items() if k != "encoder"},
+        "embedding_weight_validation_macro_f1": {str(w): round(f, 4) for w, f in selection.items()}
+        if selection
+        else None,
     }
     return CategoryProfile(name, clf, threshold, meta)
 

@@ -24,8 +24,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _five_pages(records: list[dict], root: Path, scanned: bool) -> list[tuple[str, bytes]]:
-    """The documents of the first package with at least 5 pages, cut to exactly 5 pages' files."""
+def _five_pages(records: list[dict], root: Path, scanned: bool, skip: int = 0) -> list[tuple[str, bytes]]:
+    """The documents of the first package with at least 5 pages (after ``skip`` such packages), cut to
+    exactly 5 pages' files."""
     for rec in records:
         files, pages = [], 0
         for d in rec["documents"]:
@@ -38,7 +39,9 @@ def _five_pages(records: list[dict], root: Path, scanned: bool) -> list[tuple[st
                 files.append((Path(d["pdf"]).name, (root / d["pdf"]).read_bytes()))
                 pages += d["pages"]
         if pages == 5:
-            return files
+            if skip == 0:
+                return files
+            skip -= 1
     raise ValueError("no package with 5 pages")
 
 
@@ -147,12 +150,20 @@ def run_service_bench(data: Path, decisions: int = 300, requests_per_level: int 
         for name, call in (("classify", classify), ("search", search)):
             for c in (1, 8, 32):
                 out[f"{name}_c{c}"] = _load(call, max(requests_per_level, c * 2), c)
+        # The first package a service reads loads the ingest models: warm up with another package so
+        # the timed ones measure a warm service (a re-sent package would be answered from the store).
+        warm = client.post(
+            "/v1/packages", files=_five_pages(records, data / "packages", False, skip=1), data={"process": ""}
+        )
+        out["package_warmup_status"] = warm.status_code
         for label, scanned in (("text_pdf", False), ("scanned", True)):
             files = _five_pages(records, data / "packages", scanned)
             start = time.perf_counter()
             r = client.post("/v1/packages", files=[("files", f) for f in files], data={"process": ""})
             out[f"package_5_pages_{label}_s"] = round(time.perf_counter() - start, 2)
             out[f"package_5_pages_{label}_status"] = r.status_code
+            if r.status_code == 200:
+                out[f"package_5_pages_{label}_timings_ms"] = r.json().get("timings_ms", {})
         out["server_rss_mb"] = round(psutil.Process(proc.pid).memory_info().rss / 2**20)
         client.close()
         return out

@@ -97,6 +97,7 @@ class CategoriesSuite(Evaluator):
         )
         m[f"{key}_model_ece"] = round(expected_calibration_error(conf, correct), 4)
         m[f"{key}_review_threshold"] = round(profile.threshold.threshold, 4)
+        m[f"{key}_embedding_weight"] = profile.classifier.embedding_weight  # chosen on validation
         m[f"{key}_answered_share"] = round(float((~review).mean()), 4)
         m[f"{key}_answered_precision"] = round(float(correct[~review].mean()), 4) if (~review).any() else None
         rows.append(

@@ -9,7 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from claims.cli import app
-from classify.categories import choose_threshold, embed_long, fit_temperature, softmax
+from classify.categories import (
+    EMBEDDING_WEIGHTS,
+    CategoryClassifier,
+    choose_embedding_weight,
+    choose_threshold,
+    embed_long,
+    fit_temperature,
+    softmax,
+)
 from classify.profiles import CategoryProfile, load_profile, profile_folder, train_and_save, train_profile
 from models.registry import ArtifactError
 from synth.appeals import generate_appeals
@@ -72,6 +80,28 @@ def test_profile_predicts_calibrated_output_and_round_trips(telecom, navec_encod
     assert [p.to_json() for p in again] == [p.to_json() for p in preds]
     meta = json.loads((tmp_path / "telecom" / "meta.json").read_text())
     assert meta["encoder"] == "navec" and len(meta["training_data_sha256"]) == 64
+
+
+def test_embedding_weight_is_chosen_on_validation(telecom, navec_encoder):
+    """Every weight is scored on the validation split, the best one is kept, and the model left behind
+    is the one a fresh fit with that weight gives (the shared TF-IDF matrix changes nothing)."""
+    (x_tr, y_tr), (x_va, y_va) = telecom["train"], telecom["validation"]
+    emb_tr, emb_va = embed_long(navec_encoder, x_tr), embed_long(navec_encoder, x_va)
+    clf = CategoryClassifier(encoder=navec_encoder)
+    scores = choose_embedding_weight(clf, (x_tr, y_tr), (x_va, y_va), emb_tr, emb_va)
+    assert list(scores) == list(EMBEDDING_WEIGHTS)
+    assert scores[clf.embedding_weight] == max(scores.values())
+    fresh = CategoryClassifier(encoder=navec_encoder, embedding_weight=clf.embedding_weight).fit(
+        x_tr, y_tr, embeddings=emb_tr
+    )
+    np.testing.assert_allclose(
+        clf.decision_function(x_va, embeddings=emb_va), fresh.decision_function(x_va, embeddings=emb_va), atol=1e-6
+    )
+    profile = train_profile("t", (x_tr, y_tr), (x_va, y_va), navec_encoder)
+    chosen = profile.meta["embedding_weight_validation_macro_f1"]
+    assert profile.classifier.embedding_weight == clf.embedding_weight and len(chosen) == len(EMBEDDING_WEIGHTS)
+    fixed = train_profile("t", (x_tr, y_tr), (x_va, y_va), navec_encoder, embedding_weight=8.0)
+    assert fixed.classifier.embedding_weight == 8.0 and fixed.meta["embedding_weight_validation_macro_f1"] is None
 
 
 def test_retraining_is_a_no_op_when_nothing_changed(telecom, navec_encoder, tmp_path):
