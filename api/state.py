@@ -62,11 +62,13 @@ class ServiceState:
             from classify.profiles import load_profile
             from classify.refund.model import RefundModel, refund_model_folder
             from ingest.documents import load_doctype_model
+            from ingest.fields import natasha_models
             from search.hybrid import DecisionIndex
 
             models_dir = self.settings.models_dir
             self.encoder = shared_encoder(self.settings.encoder, str(models_dir))
             self.doctype_model = load_doctype_model(models_dir)
+            natasha_models()
             with contextlib.suppress(ArtifactError):
                 self.refund_model = RefundModel.load(refund_model_folder(models_dir))
             categories = Path(models_dir) / "categories"

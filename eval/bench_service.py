@@ -152,9 +152,8 @@ def run_service_bench(data: Path, decisions: int = 300, requests_per_level: int 
                 out[f"{name}_c{c}"] = _load(call, max(requests_per_level, c * 2), c)
         # The first package a service reads loads the ingest models: warm up with another package so
         # the timed ones measure a warm service (a re-sent package would be answered from the store).
-        warm = client.post(
-            "/v1/packages", files=_five_pages(records, data / "packages", False, skip=1), data={"process": ""}
-        )
+        warm_files = _five_pages(records, data / "packages", False, skip=1)
+        warm = client.post("/v1/packages", files=[("files", f) for f in warm_files], data={"process": ""})
         out["package_warmup_status"] = warm.status_code
         for label, scanned in (("text_pdf", False), ("scanned", True)):
             files = _five_pages(records, data / "packages", scanned)

@@ -147,7 +147,9 @@ def _dates_and_money(f: _Fields, text: str, conf: float) -> None:
 
 
 @functools.cache
-def _natasha():
+def natasha_models():
+    """natasha's segmenter, NER tagger and morphology, loaded once per process (about 1.5 s: the
+    service loads them at start so that its first package does not pay for it)."""
     from natasha import MorphVocab, NewsEmbedding, NewsNERTagger, Segmenter
 
     return Segmenter(), NewsNERTagger(NewsEmbedding()), MorphVocab()
@@ -157,7 +159,7 @@ def _names(f: _Fields, text: str, conf: float) -> None:
     """Persons (natasha NER, normalised to the nominative), organisations and addresses."""
     from natasha import Doc
 
-    segmenter, tagger, vocab = _natasha()
+    segmenter, tagger, vocab = natasha_models()
     doc = Doc(text[:20000])
     doc.segment(segmenter)
     doc.tag_ner(tagger)
