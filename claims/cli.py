@@ -581,17 +581,29 @@ def search(
     date_from: str | None = typer.Option(None, help="YYYY-MM-DD"),
     date_to: str | None = typer.Option(None, help="YYYY-MM-DD"),
     mode: str = typer.Option("hybrid", help="hybrid, dense or lexical."),
+    profile: str | None = typer.Option(
+        None, help="Classify the query with this category profile and favour its likely categories."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Find past decisions similar to a case."""
     import re
 
+    from classify.profiles import load_profile
+    from search.hybrid import MAX_QUERY_CHARS
     from search.types import SearchError, SearchFilters
 
+    prior = None
+    if profile is not None and query.strip() and len(query) <= MAX_QUERY_CHARS:
+        try:
+            model = load_profile(get_settings().models_dir, profile)
+        except (ArtifactError, ValueError) as exc:
+            fail(str(exc))
+        prior = model.predict([query], top=5)[0].top_probabilities()
     index = open_decision_index()
     filters = SearchFilters(category, outcome, organisation, date_from, date_to)
     try:
-        hits = index.search(query, k, filters, mode=mode)
+        hits = index.search(query, k, filters, mode=mode, category_prior=prior)
     except SearchError as exc:
         fail(f"{exc} ({exc.code})", code=2)
     finally:

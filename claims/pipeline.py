@@ -67,13 +67,16 @@ def process_package(
             ]
         report.timings_ms["refund_ms"] = round((time.perf_counter() - start) * 1000, 1)
     text = case_text(documents)
+    prediction = None
     if profile is not None and text:
         start = time.perf_counter()
-        report.category = {"profile": profile.name, **profile.predict([text])[0].to_json()}
+        prediction = profile.predict([text])[0]
+        report.category = {"profile": profile.name, **prediction.to_json()}
         report.timings_ms["category_ms"] = round((time.perf_counter() - start) * 1000, 1)
     if index is not None and text:
         start = time.perf_counter()
-        hits = index.search(text[:SEARCH_QUERY_CHARS], k=k)
+        prior = prediction.top_probabilities() if prediction is not None else None
+        hits = index.search(text[:SEARCH_QUERY_CHARS], k=k, category_prior=prior)
         report.similar_decisions = [h.to_json() for h in hits]
         report.timings_ms["search_ms"] = round((time.perf_counter() - start) * 1000, 1)
     return PackageResult(report, text)

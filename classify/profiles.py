@@ -46,6 +46,10 @@ class CategoryPrediction:
     def to_json(self) -> dict:
         return asdict(self)
 
+    def top_probabilities(self) -> dict[str, float]:
+        """{category: probability} of the top categories (a search's ``category_prior``)."""
+        return {t["category"]: t["probability"] for t in self.top}
+
 
 class CategoryProfile:
     """A loaded profile: ``predict(texts)`` gives calibrated categories with a review flag."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ class FusionWeights:
     dense: float = 1.0
     lexical: float = 1.0
     organisation: float = 1.0  # an organisation named in the query, matched to the decisions' own
+    category: float = 1.0  # the query's category probabilities (``category_prior``), when given
 
 
 @dataclass
@@ -235,6 +236,7 @@ class DecisionIndex:
         weights: FusionWeights | None = None,
         candidates: int | None = None,
         aggregate: str = "sum",
+        category_prior: Mapping[str, float] | None = None,
     ) -> list[Hit]:
         """Decisions most similar to ``query``, best first, one hit per decision.
 
@@ -243,7 +245,9 @@ class DecisionIndex:
         decision that matches the query in several places (the organisation in one paragraph, the
         dispute in another) outranks one that matches in one place; ``"max"`` keeps only its best
         passage. In hybrid mode an organisation named in the query (recognised from the names in
-        the store) counts as one more ranked list. The hit shows the decision's best passage.
+        the store) counts as one more ranked list, and so does ``category_prior`` (the query's
+        category probabilities from a category profile): a decision of category c gains
+        p(c) / 61. The hit shows the decision's best passage.
 
         Raises:
             SearchError: bad query, k, mode, aggregate or filter (with a stable ``code``).
@@ -271,10 +275,20 @@ class DecisionIndex:
             for rank, pid in enumerate(l_ids):
                 contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.lexical / (RRF_K + rank + 1)
         named = self.organisations.find(query) if mode == "hybrid" and weights.organisation else set()
-        return self._group(query, contributions, k, aggregate, named, weights.organisation / (RRF_K + 1))
+        prior = {c: weights.category * p / (RRF_K + 1) for c, p in (category_prior or {}).items()}
+        if mode != "hybrid":
+            prior = {}
+        return self._group(query, contributions, k, aggregate, named, weights.organisation / (RRF_K + 1), prior)
 
     def _group(
-        self, query: str, contributions: dict[int, float], k: int, aggregate: str, named: set[str], org_bonus: float
+        self,
+        query: str,
+        contributions: dict[int, float],
+        k: int,
+        aggregate: str,
+        named: set[str],
+        org_bonus: float,
+        category_bonus: dict[str, float],
     ) -> list[Hit]:
         """One hit per decision with its best passage, best first, cut to ``k``."""
         if not contributions:
@@ -290,10 +304,10 @@ class DecisionIndex:
             if did not in best or s > best[did][0]:
                 best[did] = (s, pid)
         meta = self.store.get(score)
-        if named:
-            for did, m in meta.items():
-                if m["organisation"] in named:
-                    score[did] += org_bonus
+        for did, m in meta.items():
+            if m["organisation"] in named:
+                score[did] += org_bonus
+            score[did] += category_bonus.get(m["category"], 0.0)
         top = [d for d in sorted(score, key=lambda d: (-score[d], d)) if d in meta][:k]
         texts = self.store.passages([best[d][1] for d in top])
         hits = []

@@ -12,6 +12,7 @@ from api.audit import audit
 from api.deps import ready_state
 from api.errors import ProblemError
 from api.keys import ApiKey
+from api.routes.analysis import get_profile
 from api.security import require
 from api.state import ServiceState
 
@@ -31,6 +32,11 @@ class SearchRequest(BaseModel):
     k: int = Field(10, description="How many decisions (1-100)")
     filters: Filters = Field(default_factory=Filters)
     mode: str = Field("hybrid", description="hybrid | dense | lexical")
+    profile: str | None = Field(
+        None,
+        description="A category profile to classify the query with; decisions of its likely categories "
+        "rank higher (hybrid mode; costs one classification)",
+    )
 
 
 class DecisionBody(BaseModel):
@@ -64,10 +70,23 @@ def _exists(state: ServiceState, decision_id: str) -> bool:
 def search(
     body: SearchRequest, request: Request, _: ApiKey = Depends(require("intake")), state=Depends(ready_state)
 ) -> dict:
+    from search.hybrid import MAX_QUERY_CHARS
     from search.types import SearchError, SearchFilters
 
+    prior = None
+    if body.profile is not None:
+        profile = get_profile(state, body.profile)
+        # a query the search refuses (empty, too long) is refused there, with its code, unclassified
+        if body.mode == "hybrid" and body.query.strip() and len(body.query) <= MAX_QUERY_CHARS:
+            prior = profile.predict([body.query], top=5)[0].top_probabilities()
     try:
-        hits = state.search(body.query, k=body.k, filters=SearchFilters(**body.filters.model_dump()), mode=body.mode)
+        hits = state.search(
+            body.query,
+            k=body.k,
+            filters=SearchFilters(**body.filters.model_dump()),
+            mode=body.mode,
+            category_prior=prior,
+        )
     except SearchError as exc:
         raise ProblemError(422, exc.code, "invalid search", str(exc)) from exc
     audit(request, "decisions.search")

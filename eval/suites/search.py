@@ -129,10 +129,15 @@ class SearchSuite(Evaluator):
             queries = [json.loads(line) for line in fh]
         rows = []
         variants = [(m, m, "sum") for m in MODES] + [("hybrid_best_passage_only", "hybrid", "max")]
+        priors = self._category_priors(ctx, [q["query"] for q in queries])
+        if priors is not None:
+            variants.append(("hybrid_category_prior", "hybrid", "sum"))
         for mode, search_mode, aggregate in variants:
             agg = Counter()
-            for q in queries:
-                ranked = [h.decision_id for h in index.search(q["query"], 10, mode=search_mode, aggregate=aggregate)]
+            for i, q in enumerate(queries):
+                prior = priors[i] if mode == "hybrid_category_prior" else None
+                hits = index.search(q["query"], 10, mode=search_mode, aggregate=aggregate, category_prior=prior)
+                ranked = [h.decision_id for h in hits]
                 rel = set(q["relevant"])
                 grades = {r: 1.0 for r in rel} | {q["target"]: 2.0}
                 for k in (1, 5, 10):
@@ -188,6 +193,18 @@ class SearchSuite(Evaluator):
             )
         )
         out.plots["recall_at_k.png"] = partial(_plot_recall, rows=rows)
+
+    @staticmethod
+    def _category_priors(ctx, queries: list[str]) -> list[dict[str, float]] | None:
+        """The shipped finance profile's top-5 probabilities for each query (None without it)."""
+        from classify.profiles import load_profile
+        from models.registry import ArtifactError
+
+        try:
+            profile = load_profile(ctx.models_dir, "finance")
+        except ArtifactError:
+            return None
+        return [p.top_probabilities() for p in profile.predict(queries, top=5)]
 
     def _spb(self, ctx, encoder, cache: Path, out: EvalOutput) -> None:
         from eval.realdata import load_spb_appeals, temporal_split

@@ -100,6 +100,26 @@ def test_refund_assess(service):
     assert_problem(r, 422, "bad_facts")
 
 
+def test_search_with_a_category_profile(service):
+    """With ``profile`` the query is classified and each decision gains p(its category) / 61: the
+    scores are the plain ones plus exactly that, with p as the classify route gives it."""
+    c, h = service.client, service.h("intake")
+    query = "страховая по автогражданке заплатила меньше, чем стоит ремонт машины"
+    plain = c.post("/v1/decisions/search", json={"query": query, "k": 50}, headers=h).json()["hits"]
+    lifted = c.post("/v1/decisions/search", json={"query": query, "k": 50, "profile": "finance"}, headers=h)
+    assert lifted.status_code == 200, lifted.text
+    top = c.post("/v1/appeals/classify", json={"text": query, "profile": "finance", "top": 5}, headers=h).json()["top"]
+    prior = {t["category"]: t["probability"] for t in top}
+    assert prior  # the finance profile knows the generated decisions' categories
+    before = {x["decision_id"]: x["score"] for x in plain}
+    for x in lifted.json()["hits"]:
+        assert x["score"] == pytest.approx(before[x["decision_id"]] + prior.get(x["category"], 0.0) / 61, abs=2e-6)
+    bad = c.post("/v1/decisions/search", json={"query": query, "profile": "nope"}, headers=h)
+    assert_problem(bad, 422, "unknown_profile")
+    empty = c.post("/v1/decisions/search", json={"query": " ", "profile": "finance"}, headers=h)
+    assert_problem(empty, 422, "empty_query")
+
+
 def test_decisions_search_and_crud(service):
     c, d = service.client, service.decisions[0]
     r = c.post(

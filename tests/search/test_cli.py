@@ -24,6 +24,13 @@ def test_index_build_search_delete(tmp_path, monkeypatch, models_dir):
     assert hits[0]["decision_id"] == "d3" and set(hits[0]) >= {"score", "title", "snippet", "meta", "outcome"}
     filtered = json.loads(run(app, ["search", "выплата", "--outcome", "denied", "--json"]).output)["hits"]
     assert {h["outcome"] for h in filtered} == {"denied"}
+    monkeypatch.setenv("CLAIMS_MODELS_DIR", str(models_dir))
+    with_prior = run(app, ["search", "списали деньги с карты", "-k", "2", "--profile", "finance", "--json"])
+    assert with_prior.exit_code == 0, with_prior.output
+    lifted = json.loads(with_prior.output)["hits"]
+    assert lifted[0]["decision_id"] == "d3" and lifted[0]["score"] > hits[0]["score"]
+    unknown = run(app, ["search", "вклад", "--profile", "nope"])
+    assert unknown.exit_code != 0 and "no category profile 'nope'" in unknown.output
     bad = run(app, ["search", "вклад", "-k", "0"])
     assert bad.exit_code == 2 and "bad_k" in bad.output
     assert run(app, ["index", "delete", "d3"]).exit_code == 0

@@ -190,6 +190,26 @@ def test_an_organisation_named_in_the_query_lifts_its_decisions(index):
     assert named[0].decision_id == "d4" and named[0].organisation == "САО «ВСК»"
 
 
+def test_a_category_prior_lifts_decisions_of_the_likely_category(index):
+    """An OSAGO query ranks the OSAGO decisions first; a prior for bank cards (as a category profile
+    might give) lifts d3 (the card decision) by exactly weight * p / 61, and only in hybrid mode."""
+    query = "отказ в выплате по ОСАГО"
+    ranked = index.search(query, 4)
+    assert {h.decision_id for h in ranked[:2]} == {"d1", "d4"}
+    plain = {h.decision_id: h.score for h in ranked}
+    lifted = index.search(query, 4, category_prior={"bank_accounts_cards": 0.9, "deposits": 0.1})
+    order = [h.decision_id for h in lifted]
+    assert order.index("d3") < [h.decision_id for h in ranked].index("d3")
+    scores = {h.decision_id: h.score for h in lifted}
+    assert scores["d3"] == pytest.approx(plain["d3"] + 0.9 / 61)
+    assert scores["d1"] == pytest.approx(plain["d1"])
+    half = index.search(query, 4, category_prior={"bank_accounts_cards": 0.9}, weights=FusionWeights(category=0.5))
+    assert {h.decision_id: h.score for h in half}["d3"] == pytest.approx(plain["d3"] + 0.45 / 61)
+    lexical = index.search(query, 4, mode="lexical")
+    with_prior = index.search(query, 4, mode="lexical", category_prior={"bank_accounts_cards": 0.9})
+    assert [h.score for h in with_prior] == [h.score for h in lexical]
+
+
 def test_evidence_from_several_passages_adds_up(index):
     """Two decisions mention a pawnshop once each; "p2" also mentions the ring in a second
     paragraph (each paragraph long enough to be its own passage), so with "sum" it ranks first and
