@@ -589,17 +589,17 @@ def search(
     """Find past decisions similar to a case."""
     import re
 
+    from claims.pipeline import query_category_prior
     from classify.profiles import load_profile
-    from search.hybrid import MAX_QUERY_CHARS
     from search.types import SearchError, SearchFilters
 
     prior = None
-    if profile is not None and query.strip() and len(query) <= MAX_QUERY_CHARS:
+    if profile is not None:
         try:
             model = load_profile(get_settings().models_dir, profile)
         except (ArtifactError, ValueError) as exc:
             fail(str(exc))
-        prior = model.predict([query], top=5)[0].top_probabilities()
+        prior = query_category_prior(model, query, mode)
     index = open_decision_index()
     filters = SearchFilters(category, outcome, organisation, date_from, date_to)
     try:

@@ -16,6 +16,18 @@ from ingest.types import Document, PackageReport, Problem
 # The documents that state the case in the applicant's words, best first.
 CASE_TYPES = ("appeal", "claim_letter", "term_restoration_request")
 SEARCH_QUERY_CHARS = 1500
+PRIOR_TOP = 5  # categories a search's category prior takes from a prediction (the rest are near zero)
+
+
+def query_category_prior(profile, query: str, mode: str = "hybrid") -> dict[str, float] | None:
+    """The category prior a search takes from ``profile``'s view of ``query`` (the CLI's and the API's
+    ``--profile``/``profile``). None where the search would not use it (not hybrid) or will refuse the
+    query (empty, over-long) with its own error: nothing is classified in vain."""
+    from search.hybrid import MAX_QUERY_CHARS
+
+    if mode != "hybrid" or not query.strip() or len(query) > MAX_QUERY_CHARS:
+        return None
+    return profile.predict([query], top=PRIOR_TOP)[0].top_probabilities()
 
 
 @dataclass
@@ -70,7 +82,7 @@ def process_package(
     prediction = None
     if profile is not None and text:
         start = time.perf_counter()
-        prediction = profile.predict([text])[0]
+        prediction = profile.predict([text], top=PRIOR_TOP)[0]
         report.category = {"profile": profile.name, **prediction.to_json()}
         report.timings_ms["category_ms"] = round((time.perf_counter() - start) * 1000, 1)
     if index is not None and text:

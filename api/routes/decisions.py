@@ -70,15 +70,13 @@ def _exists(state: ServiceState, decision_id: str) -> bool:
 def search(
     body: SearchRequest, request: Request, _: ApiKey = Depends(require("intake")), state=Depends(ready_state)
 ) -> dict:
-    from search.hybrid import MAX_QUERY_CHARS
+    from claims.pipeline import query_category_prior
     from search.types import SearchError, SearchFilters
 
-    prior = None
-    if body.profile is not None:
-        profile = get_profile(state, body.profile)
-        # a query the search refuses (empty, too long) is refused there, with its code, unclassified
-        if body.mode == "hybrid" and body.query.strip() and len(body.query) <= MAX_QUERY_CHARS:
-            prior = profile.predict([body.query], top=5)[0].top_probabilities()
+    # an unknown profile is an error even when the query itself will be refused
+    prior = (
+        None if body.profile is None else query_category_prior(get_profile(state, body.profile), body.query, body.mode)
+    )
     try:
         hits = state.search(
             body.query,

@@ -196,7 +196,8 @@ class SearchSuite(Evaluator):
 
     @staticmethod
     def _category_priors(ctx, queries: list[str]) -> list[dict[str, float]] | None:
-        """The shipped finance profile's top-5 probabilities for each query (None without it)."""
+        """The shipped finance profile's prior for each query, as the API gives it (None without it)."""
+        from claims.pipeline import PRIOR_TOP
         from classify.profiles import load_profile
         from models.registry import ArtifactError
 
@@ -204,7 +205,7 @@ class SearchSuite(Evaluator):
             profile = load_profile(ctx.models_dir, "finance")
         except ArtifactError:
             return None
-        return [p.top_probabilities() for p in profile.predict(queries, top=5)]
+        return [p.top_probabilities() for p in profile.predict(queries, top=PRIOR_TOP)]
 
     def _spb(self, ctx, encoder, cache: Path, out: EvalOutput) -> None:
         from eval.realdata import load_spb_appeals, temporal_split

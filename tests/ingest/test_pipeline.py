@@ -74,3 +74,44 @@ def test_cli_unknown_process(small_dataset):
     result = CliRunner().invoke(app, ["ingest", str(small_dataset / "packages.jsonl"), "--process", "nope"])
     assert result.exit_code != 0
     assert "unknown process" in result.output
+
+
+class _RecordingIndex:
+    """Any object with the index's ``search``: records what the pipeline asks."""
+
+    def __init__(self):
+        self.calls = []
+
+    def search(self, query, k=10, **kwargs):
+        self.calls.append(kwargs)
+        return []
+
+
+def test_similar_decisions_use_the_reports_own_category(small_dataset, doctype_model, models_dir):
+    """The package's predicted categories are the search's prior (no second classification); without
+    a profile the search gets none."""
+    from classify.profiles import load_profile
+
+    rec = next(r for r in _records(small_dataset) if r["process"] == "ombudsman_appeal")
+    root = small_dataset / "packages"
+    files = [(d["pdf"], (root / d["pdf"]).read_bytes()) for d in rec["documents"]]
+    index = _RecordingIndex()
+    report = process_package(
+        files, rec["process"], doctype_model, today=TODAY, profile=load_profile(models_dir, "finance"), index=index
+    ).report
+    prior = index.calls[0]["category_prior"]
+    assert prior == {t["category"]: t["probability"] for t in report.category["top"]} and len(prior) == 5
+    process_package(files, rec["process"], doctype_model, today=TODAY, index=index)
+    assert index.calls[1]["category_prior"] is None
+
+
+def test_a_query_the_search_would_not_use_is_not_classified():
+    from claims.pipeline import query_category_prior
+    from search.hybrid import MAX_QUERY_CHARS
+
+    class Profile:
+        def predict(self, texts, top=3):
+            raise AssertionError("classified in vain")
+
+    for query, mode in (("  ", "hybrid"), ("x" * (MAX_QUERY_CHARS + 1), "hybrid"), ("вклад", "lexical")):
+        assert query_category_prior(Profile(), query, mode) is None
