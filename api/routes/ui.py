@@ -68,6 +68,7 @@ def home(
     date_from: str = "",
     date_to: str = "",
     k: int = 10,
+    profile: str | None = None,
 ) -> Response:
     if _key(request) is None:
         return _login(request)
@@ -79,21 +80,52 @@ def home(
         "date_from": date_from,
         "date_to": date_to,
     }
-    hits, error = None, ""
+    hits, error, query_category = None, "", None
+    options = {}
+    if state.ready:
+        options = {c: sorted(state.index.store.distinct(c)) for c in ("category", "outcome")}
+        if profile is None:  # first visit: the profile that knows the library's categories
+            profile = library_profile(state.profiles, options["category"])
     if q.strip() and state.ready:
+        from claims.pipeline import query_category_prior
         from search.types import SearchError, SearchFilters
 
         try:
+            prior = None
+            if profile:
+                if profile not in state.profiles:
+                    raise SearchError("unknown_profile", f"нет профиля категорий «{profile}»")
+                prior = query_category_prior(state.profiles[profile], q)
+                if prior:
+                    query_category = max(prior.items(), key=lambda kv: kv[1])
             hits = state.search(
-                q, k=max(1, min(k, 50)), filters=SearchFilters(**{n: v or None for n, v in filters.items()})
+                q,
+                k=max(1, min(k, 50)),
+                filters=SearchFilters(**{n: v or None for n, v in filters.items()}),
+                category_prior=prior,
             )
             audit(request, "decisions.search")
         except SearchError as exc:
             error = str(exc)
-    options = {}
-    if state.ready:
-        options = {c: sorted(state.index.store.distinct(c)) for c in ("category", "outcome")}
-    return _page(request, "home.html", q=q, filters=filters, hits=hits, error=error, options=options)
+    return _page(
+        request,
+        "home.html",
+        q=q,
+        filters=filters,
+        hits=hits,
+        error=error,
+        options=options,
+        profile=profile or "",
+        query_category=query_category,
+    )
+
+
+def library_profile(profiles: dict, categories: list[str]) -> str:
+    """The profile sharing the most categories with the decision library ("" when none shares any):
+    the reviewers' search weighs decisions by its view of the query, as the API does on request."""
+    shared = {name: len(set(p.classes) & set(categories)) for name, p in profiles.items()}
+    best = max(sorted(shared), key=lambda name: shared[name], default="")
+    return best if shared.get(best) else ""
 
 
 @router.post("/ui/login")

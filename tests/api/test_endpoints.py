@@ -120,6 +120,41 @@ def test_search_with_a_category_profile(service):
     assert_problem(empty, 422, "empty_query")
 
 
+def test_reviewer_search_weighs_the_query_category(service, monkeypatch):
+    """The reviewers' page searches with the category prior of the profile that knows the library's
+    categories (finance here), as the API does with ``profile``: the same prior, the same hits, and
+    the query's category shown. "нет" turns it off; an unknown profile is a message, not a crash."""
+    import re
+
+    from api.routes.ui import library_profile
+    from api.security import KEY_COOKIE
+    from claims.pipeline import query_category_prior
+
+    c, h, state = service.client, service.h("intake"), service.state
+    query = "страховая по автогражданке заплатила меньше, чем стоит ремонт машины"
+    assert library_profile(state.profiles, sorted(state.index.store.distinct("category"))) == "finance"
+    assert library_profile(state.profiles, ["no_such_category"]) == ""
+    api = c.post("/v1/decisions/search", json={"query": query, "profile": "finance"}, headers=h).json()["hits"]
+    priors = []
+    search = state.search
+    monkeypatch.setattr(state, "search", lambda *a, **kw: priors.append(kw.get("category_prior")) or search(*a, **kw))
+    cookies = {KEY_COOKIE: service.keys["reviewer"]}
+
+    def decision_ids(html: str) -> list[str]:
+        return re.findall(r'<span class="muted">([^ <]+) ·', html)
+
+    page = c.get("/", params={"q": query}, cookies=cookies)
+    assert page.status_code == 200
+    assert priors[-1] == query_category_prior(state.profiles["finance"], query) and priors[-1]
+    assert 'value="finance" selected' in page.text and "категория запроса по профилю finance: osago" in page.text
+    assert decision_ids(page.text) == [x["decision_id"] for x in api]
+    off = c.get("/", params={"q": query, "profile": ""}, cookies=cookies)
+    assert priors[-1] is None and "категория запроса" not in off.text and decision_ids(off.text)
+    calls = len(priors)
+    bad = c.get("/", params={"q": query, "profile": "nope"}, cookies=cookies)
+    assert bad.status_code == 200 and "нет профиля категорий «nope»" in bad.text and len(priors) == calls
+
+
 def test_decisions_search_and_crud(service):
     c, d = service.client, service.decisions[0]
     r = c.post(
