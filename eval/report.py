@@ -121,3 +121,34 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
             if (idx == b).any()
         )
     )
+
+
+def family_bootstrap_ci(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    groups: Sequence[str],
+    labels: Sequence[str],
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Interval of macro-F1 over redraws of the test's template families: each class's families are
+    drawn again with replacement (all of a family's items go together), as if other families of the
+    same generator had been held out. Items of one family are near-copies, so resampling items would
+    give a far too narrow interval."""
+    from sklearn.metrics import f1_score
+
+    y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
+    members = {g: np.flatnonzero(groups == g) for g in np.unique(groups)}
+    by_class: dict[str, list[str]] = {}
+    for g, idx in members.items():
+        by_class.setdefault(str(y_true[idx[0]]), []).append(g)
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(n):
+        idx = np.concatenate(
+            [members[g] for fams in by_class.values() for g in rng.choice(fams, size=len(fams), replace=True)]
+        )
+        scores.append(f1_score(y_true[idx], y_pred[idx], labels=list(labels), average="macro", zero_division=0))
+    lo, hi = np.quantile(scores, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)

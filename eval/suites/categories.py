@@ -10,6 +10,7 @@ import numpy as np
 from eval.base import EvalContext, EvalOutput, Evaluator
 from eval.report import (
     expected_calibration_error,
+    family_bootstrap_ci,
     markdown_table,
     plot_confusion,
     plot_precision_coverage,
@@ -53,7 +54,8 @@ class CategoriesSuite(Evaluator):
                 split = {s: [r for r in recs if r["split"] == s] for s in ("train", "validation", "test")}
                 data = {s: ([r["text"] for r in v], [r["category"] for r in v]) for s, v in split.items()}
                 ids = [r["id"] for r in split["test"]]
-                heldout.append(self._compare(f"synthetic_{taxonomy}", data, ids, encoder, ctx, out))
+                families = [r["template_family"] for r in split["test"]]
+                heldout.append(self._compare(f"synthetic_{taxonomy}", data, ids, encoder, ctx, out, families))
             out.metrics["synthetic_model_heldout_macro_f1"] = round(float(np.mean(heldout)), 4)
         if ctx.real_dir is not None:
             from eval.realdata import load_spb_appeals, temporal_split
@@ -76,7 +78,10 @@ class CategoriesSuite(Evaluator):
         )
         return out
 
-    def _compare(self, key: str, data: dict, ids: list[str], encoder, ctx, out: EvalOutput) -> float:
+    def _compare(
+        self, key: str, data: dict, ids: list[str], encoder, ctx, out: EvalOutput, families: list[str] | None = None
+    ) -> float:
+        """``families``: the test items' template families, for an interval of macro-F1 over redrawn families."""
         from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
         from classify.profiles import train_profile
@@ -95,6 +100,14 @@ class CategoriesSuite(Evaluator):
         m[f"{key}_model_macro_f1"] = round(
             float(f1_score(y_te, pred, labels=labels, average="macro", zero_division=0)), 4
         )
+        interval = ""
+        if families is not None:
+            lo, hi = family_bootstrap_ci(y_te, pred, families, labels, seed=ctx.seed)
+            m[f"{key}_model_macro_f1_ci95_low"], m[f"{key}_model_macro_f1_ci95_high"] = round(lo, 4), round(hi, 4)
+            interval = (
+                f"\n\nModel macro-F1 over redrawn test families (each class's {len(set(families)) // len(labels)} "
+                f"families drawn again with replacement, 1,000 times): 95 % interval {lo:.3f}-{hi:.3f}."
+            )
         m[f"{key}_model_ece"] = round(expected_calibration_error(conf, correct), 4)
         m[f"{key}_review_threshold"] = round(profile.threshold.threshold, 4)
         m[f"{key}_embedding_weight"] = profile.classifier.embedding_weight  # chosen on validation
@@ -117,7 +130,7 @@ class CategoriesSuite(Evaluator):
                 markdown_table(["model", "accuracy", "macro-F1"], rows)
                 + f"\n\nneeds-review threshold {profile.threshold.threshold:.3f} (chosen on validation for "
                 f"precision {profile.threshold.target_precision}); on test it answers "
-                f"{m[f'{key}_answered_share']:.1%} with precision {m[f'{key}_answered_precision']}.",
+                f"{m[f'{key}_answered_share']:.1%} with precision {m[f'{key}_answered_precision']}." + interval,
             )
         )
         out.sections.append(

@@ -91,3 +91,36 @@ def test_cli_eval_run_refuses_a_folder_without_data(tmp_path):
     assert result.exit_code == 1 and "holds no generated data" in result.output
     unknown = CliRunner().invoke(app, ["eval", "run", "--suite", "nope", "--data", str(tmp_path)])
     assert unknown.exit_code == 1 and "unknown suite" in unknown.output
+
+
+def test_family_bootstrap_redraws_whole_families():
+    """Two classes of three families (4 items each); one family of class a is read as b. Whole families are
+    redrawn, so the interval spans the draws with none, one or more copies of the bad family."""
+    from sklearn.metrics import f1_score
+
+    from eval.report import family_bootstrap_ci
+
+    groups = [f"{c}{k}" for c in "ab" for k in range(3) for _ in range(4)]
+    y = [g[0] for g in groups]
+    pred = ["b" if g == "a0" else g[0] for g in groups]
+    point = f1_score(y, pred, average="macro")
+    lo, hi = family_bootstrap_ci(y, pred, groups, ["a", "b"], n=400)
+    assert lo < point < hi == 1.0  # a draw without the bad family is perfect
+    assert (lo, hi) == family_bootstrap_ci(y, pred, groups, ["a", "b"], n=400)  # seeded
+    assert family_bootstrap_ci(y, y, groups, ["a", "b"], n=50) == (1.0, 1.0)
+
+
+def test_categories_suite_on_small_data(small_dataset, models_dir, tmp_path):
+    """The whole suite at small scale (navec instead of e5 for speed): the model beside both baselines
+    on held-out families, with an interval over redrawn families around its macro-F1."""
+    from eval.suites.categories import CategoriesSuite
+
+    ctx = EvalContext(data_dir=small_dataset, real_dir=None, models_dir=models_dir, classify_encoder="navec")
+    run = run_suite(CategoriesSuite(), ctx, tmp_path / "runs")
+    m = json.loads((run / "metrics.json").read_text())["metrics"]
+    for key in ("synthetic_finance", "synthetic_telecom"):
+        assert m[f"{key}_model_macro_f1_ci95_low"] <= m[f"{key}_model_macro_f1"] <= m[f"{key}_model_macro_f1_ci95_high"]
+        assert m[f"{key}_model_macro_f1_ci95_low"] < m[f"{key}_model_macro_f1_ci95_high"]
+        assert {f"{key}_tfidf_lr_macro_f1", f"{key}_paperless_mlp_macro_f1"} <= set(m)
+    report = (run / "report.md").read_text()
+    assert "over redrawn test families" in report and (run / "calibration.png").stat().st_size > 1000
