@@ -146,6 +146,11 @@ def train_categories(
     text_field: str = typer.Option("text"),
     label_field: str = typer.Option("category"),
     split_field: str = typer.Option("split", help="Field with train/validation, if the data has one."),
+    group_field: str | None = typer.Option(
+        None,
+        help="Without a split field: keep each group (template, source, author) whole on one side of the "
+        "validation split, so near-copies do not flatter the validation figures and the review threshold.",
+    ),
     out: Path | None = typer.Option(None, help="Artifact folder (default MODELS_DIR/categories/PROFILE)."),
     encoder: str | None = typer.Option(
         None, help="Encoder (default: CLAIMS_CLASSIFY_ENCODER, e5-small-int8); 'none' for TF-IDF only."
@@ -166,7 +171,7 @@ def train_categories(
         profile_folder(settings.models_dir, profile)
     except ValueError as exc:
         fail(str(exc))
-    train, val, skipped = read_labelled(data, text_field, label_field, split_field)
+    train, val, skipped = read_labelled(data, text_field, label_field, split_field, group_field=group_field)
     if with_feedback:
         rows = _category_feedback(settings, profile)
         train = (list(train[0]) + [r["text"] for r in rows], list(train[1]) + [r["label"] for r in rows])

@@ -17,9 +17,13 @@ def read_labelled(
     split_field: str | None = "split",
     validation_share: float = 0.2,
     seed: int = 0,
+    group_field: str | None = None,
 ) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]], int]:
     """(train, validation, skipped lines). Uses the records' own split when they carry one
-    ("train"/"validation"; other values are ignored), otherwise a seeded stratified split."""
+    ("train"/"validation"; other values are ignored), otherwise a seeded split per label: of whole
+    groups when ``group_field`` names one (a template, a source, an author: near-copies then never
+    sit on both sides, so the validation figures, the review threshold among them, are not
+    flattered), else of records. A record without the group field is a group of its own."""
     records, skipped = [], 0
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -34,22 +38,35 @@ def read_labelled(
             if not isinstance(text, str) or not text.strip() or label in (None, ""):
                 skipped += 1
                 continue
-            records.append((text, str(label), r.get(split_field) if split_field else None))
-    has_split = any(s in ("train", "validation") for _, _, s in records)
+            group = r.get(group_field) if group_field else None
+            records.append((text, str(label), r.get(split_field) if split_field else None, group))
+    has_split = any(s in ("train", "validation") for _, _, s, _ in records)
     if has_split:
-        train = [(t, y) for t, y, s in records if s == "train"]
-        val = [(t, y) for t, y, s in records if s == "validation"]
+        train = [(t, y) for t, y, s, _ in records if s == "train"]
+        val = [(t, y) for t, y, s, _ in records if s == "validation"]
     else:
+        from collections import Counter
+
         rng = random.Random(seed)
-        by_label: dict[str, list[tuple[str, str]]] = {}
-        for t, y, _ in records:
-            by_label.setdefault(y, []).append((t, y))
+        groups: dict[object, list[tuple[str, str]]] = {}
+        for i, (t, y, _, g) in enumerate(records):
+            groups.setdefault(("group", str(g)) if g is not None else ("record", i), []).append((t, y))
+        by_label: dict[str, list[list[tuple[str, str]]]] = {}  # a group goes with its most common label
+        for unit in groups.values():
+            by_label.setdefault(Counter(y for _, y in unit).most_common(1)[0][0], []).append(unit)
         train, val = [], []
-        for items in by_label.values():
-            rng.shuffle(items)
-            n_val = int(round(len(items) * validation_share)) if len(items) >= 5 else 0
-            val += items[:n_val]
-            train += items[n_val:]
+        for units in by_label.values():
+            rng.shuffle(units)
+            n_items = sum(len(u) for u in units)
+            target = round(n_items * validation_share) if n_items >= 5 and len(units) >= 2 else 0
+            taken = 0
+            for unit in units[:-1]:  # the last group stays in train: every label is learned
+                if taken < target:
+                    val += unit
+                    taken += len(unit)
+                else:
+                    train += unit
+            train += units[-1] if units else []
     return ([t for t, _ in train], [y for _, y in train]), ([t for t, _ in val], [y for _, y in val]), skipped
 
 

@@ -187,3 +187,33 @@ def test_cli_train_and_classify(tmp_path, monkeypatch, telecom):
     res = run(app, [*args, "--label-field", "label", "--with-feedback"])
     assert res.exit_code == 0, res.output
     assert "with 1 reviewer corrections" in res.output and "trained:" in res.output
+
+
+def test_validation_split_keeps_groups_whole(tmp_path):
+    """Without a split field, ``group_field`` puts each group (here a template with near-copies) wholly on
+    one side; a group goes with its most common label; every label keeps training data. Without it the
+    near-copies of one template land on both sides."""
+    from classify.training_data import read_labelled
+
+    path = tmp_path / "mine.jsonl"
+    rows = [
+        {"text": f"{label} шаблон {g} копия {k}", "label": label, "template": f"{label}-{g}"}
+        for label in ("a", "b")
+        for g in range(5)
+        for k in range(4)
+    ]
+    rows.append({"text": "b без шаблона", "label": "b"})
+    rows.append({"text": "a в группе b-0", "label": "a", "template": "b-0"})
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+
+    def template(text: str) -> str | None:
+        found = [r.get("template") for r in rows if r["text"] == text]
+        return found[0]
+
+    (x_tr, y_tr), (x_va, y_va), skipped = read_labelled(path, "text", "label", group_field="template")
+    assert skipped == 0 and len(x_tr) + len(x_va) == len(rows)
+    assert {template(t) for t in x_tr}.isdisjoint({template(t) for t in x_va} - {None})
+    assert set(y_tr) == set(y_va) == {"a", "b"} and 0.1 < len(x_va) / len(rows) < 0.35
+    assert ("a в группе b-0" in x_va) == ("b шаблон 0 копия 0" in x_va)  # the mixed group stays together
+    (x_tr, _), (x_va, _), _ = read_labelled(path, "text", "label")
+    assert {template(t) for t in x_tr} & {template(t) for t in x_va}  # record split: templates on both sides
