@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 DEFAULT_PROFILES = ("finance", "telecom")
@@ -45,8 +46,6 @@ def read_labelled(
         train = [(t, y) for t, y, s, _ in records if s == "train"]
         val = [(t, y) for t, y, s, _ in records if s == "validation"]
     else:
-        from collections import Counter
-
         rng = random.Random(seed)
         groups: dict[object, list[tuple[str, str]]] = {}
         for i, (t, y, _, g) in enumerate(records):
@@ -66,7 +65,7 @@ def read_labelled(
                     taken += len(unit)
                 else:
                     train += unit
-            train += units[-1] if units else []
+            train += units[-1]
     return ([t for t, _ in train], [y for _, y in train]), ([t for t, _ in val], [y for _, y in val]), skipped
 
 

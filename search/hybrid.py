@@ -275,9 +275,9 @@ class DecisionIndex:
             for rank, pid in enumerate(l_ids):
                 contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.lexical / (RRF_K + rank + 1)
         named = self.organisations.find(query) if mode == "hybrid" and weights.organisation else set()
-        prior = {c: weights.category * p / (RRF_K + 1) for c, p in (category_prior or {}).items()}
-        if mode != "hybrid":
-            prior = {}
+        prior = {}
+        if mode == "hybrid" and category_prior:
+            prior = {c: weights.category * p / (RRF_K + 1) for c, p in category_prior.items()}
         return self._group(query, contributions, k, aggregate, named, weights.organisation / (RRF_K + 1), prior)
 
     def _group(

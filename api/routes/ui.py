@@ -90,23 +90,22 @@ def home(
         from claims.pipeline import query_category_prior
         from search.types import SearchError, SearchFilters
 
-        try:
-            prior = None
-            if profile:
-                if profile not in state.profiles:
-                    raise SearchError("unknown_profile", f"нет профиля категорий «{profile}»")
-                prior = query_category_prior(state.profiles[profile], q)
-                if prior:
-                    query_category = max(prior.items(), key=lambda kv: kv[1])
-            hits = state.search(
-                q,
-                k=max(1, min(k, 50)),
-                filters=SearchFilters(**{n: v or None for n, v in filters.items()}),
-                category_prior=prior,
-            )
-            audit(request, "decisions.search")
-        except SearchError as exc:
-            error = str(exc)
+        if profile and profile not in state.profiles:
+            error = f"нет профиля категорий «{profile}»"
+        else:
+            prior = query_category_prior(state.profiles[profile], q) if profile else None
+            if prior:
+                query_category = max(prior.items(), key=lambda kv: kv[1])
+            try:
+                hits = state.search(
+                    q,
+                    k=max(1, min(k, 50)),
+                    filters=SearchFilters(**{n: v or None for n, v in filters.items()}),
+                    category_prior=prior,
+                )
+                audit(request, "decisions.search")
+            except SearchError as exc:
+                error = str(exc)
     return _page(
         request,
         "home.html",
