@@ -60,7 +60,7 @@ class ServiceState:
         start = time.perf_counter()
         try:
             from classify.profiles import load_profile
-            from classify.refund.model import RefundModel, refund_model_folder
+            from classify.refund.model import load_refund_model
             from ingest.documents import load_doctype_model
             from ingest.fields import natasha_models
             from search.hybrid import DecisionIndex
@@ -70,7 +70,7 @@ class ServiceState:
             self.doctype_model = load_doctype_model(models_dir)
             natasha_models()
             with contextlib.suppress(ArtifactError):
-                self.refund_model = RefundModel.load(refund_model_folder(models_dir))
+                self.refund_model = load_refund_model(models_dir)
             categories = Path(models_dir) / "categories"
             for folder in sorted(categories.iterdir()) if categories.is_dir() else []:
                 try:

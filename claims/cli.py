@@ -127,10 +127,10 @@ def models_prepare(
         t0 = time.perf_counter()
         folder, trained = prepare_doctype(settings.models_dir, force=force)
         typer.echo(f"doctype: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
-        t0 = time.perf_counter()
-        folder, trained = prepare_refund_model(settings.models_dir, force=force)
-        typer.echo(f"refund: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
         encoder = load_encoder(settings.classify_encoder, settings.models_dir)
+        t0 = time.perf_counter()
+        folder, trained = prepare_refund_model(settings.models_dir, encoder, force=force)
+        typer.echo(f"refund: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
         for name in DEFAULT_PROFILES:
             t0 = time.perf_counter()
             train, val = shipped_training_data(name)
@@ -340,7 +340,7 @@ def refund_assess(
 
     from classify.refund.extract import extract_facts
     from classify.refund.facts import RefundFacts
-    from classify.refund.model import RefundModel, refund_model_folder
+    from classify.refund.model import load_refund_model
     from classify.refund.verdict import assess
 
     if (facts is None) == (text_file is None):
@@ -358,7 +358,7 @@ def refund_assess(
     settings = get_settings()
     model = None
     try:
-        model = RefundModel.load(refund_model_folder(settings.models_dir))
+        model = load_refund_model(settings.models_dir)
     except ArtifactError as exc:
         typer.secho(f"warning: no learned layer ({exc}); rules only", err=True)
     typer.echo(json.dumps(assess(parsed, model).to_json(), ensure_ascii=False, indent=2))
@@ -399,10 +399,10 @@ def ingest(
         fail(f"{exc} (run `claims models prepare`)")
     refund_model = None
     if process == "device_refund":
-        from classify.refund.model import RefundModel, refund_model_folder
+        from classify.refund.model import load_refund_model
 
         with contextlib.suppress(ArtifactError):
-            refund_model = RefundModel.load(refund_model_folder(settings.models_dir))
+            refund_model = load_refund_model(settings.models_dir)
     result = process_package(files, process, model, Limits.from_settings(settings), include_text, refund_model)
     report = result.report.model_dump(mode="json")
     if as_json:

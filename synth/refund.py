@@ -18,6 +18,7 @@ import random
 from dataclasses import asdict, dataclass, field
 
 from synth import lexicon as lx
+from synth.refund_accounts import ALL_FAMILIES, account, feminine
 
 Date = dt.date
 
@@ -61,6 +62,7 @@ class RefundFacts:
     business_purpose: bool | None = False
     proof_defect_predates_transfer: bool | None = None
     return_terms_in_writing: bool | None = None
+    account: str | None = None  # the consumer's own words on how the defect arose (rules do not read it)
 
     def to_json(self) -> dict:
         def conv(v):
@@ -84,6 +86,8 @@ class RefundCase:
     verdict: str  # likely_valid | likely_invalid | needs_review
     codes: list[str]
     missing_facts: list[str]
+    misuse_told: bool = False  # the account tells of damage the consumer caused
+    outcome: str | None = None  # how the generated history decided it: "invalid" | "valid" | None (open)
 
     def to_json(self) -> dict:
         return {
@@ -94,6 +98,8 @@ class RefundCase:
             "verdict": self.verdict,
             "codes": self.codes,
             "missing_facts": self.missing_facts,
+            "misuse_told": self.misuse_told,
+            "outcome": self.outcome,
         }
 
 
@@ -282,6 +288,17 @@ def _significance_unknown(rng):
     return f, "needs_review", ["significant_defect"]
 
 
+def _defect_rules_allow(rng):
+    """A defect the rules give a refund for: claimed within 15 days, or a significant one later."""
+    if rng.random() < 0.5:
+        return _within_days(rng.randint(2, 15))(rng)
+    return _significant_after_15(rng)
+
+
+#: Facts that give a right to a refund, and an account that tells of damage the consumer caused:
+#: only the account (the learned layer) can send these to review, where a quality check settles it.
+MISUSE_SCENARIOS = ("misuse_told",)
+
 SCENARIOS = {
     "within_15_days": _within_days(8),
     "day_15_boundary": _within_days(15),
@@ -306,7 +323,12 @@ SCENARIOS = {
     "proper_quality_remote_no_terms_2_months": _proper_quality("remote", 60, False),
     "missing_transfer_date": _missing_transfer_date,
     "significance_unknown": _significance_unknown,
+    "misuse_told": _defect_rules_allow,
+    "innocent_account_told": _defect_rules_allow,
 }
+MISUSE_REFUSED = 0.85  # share of misuse accounts the history refused (the quality check found fault)
+INNOCENT_REFUSED = 0.05  # and of demands with an innocent account
+ACCOUNT_SHARE = 0.3  # other defect scenarios that carry an innocent account
 
 
 # ---- the consumer's letter --------------------------------------------------------------------
@@ -364,6 +386,8 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
             out.append("Недостаток является существенным: он проявляется вновь после устранения.")
         elif f.significant_defect is False and f.transfer_date and (f.claim_date - f.transfer_date).days > 15:
             out.append("В сервисном центре пояснили, что недостаток устранимый и несущественный.")
+        if f.account:
+            out.append(feminine(f.account) if p.female else f.account)
     for r in f.repairs:
         term = f" (срок ремонта по соглашению {r.agreed_term_days} дней)" if r.agreed_term_days else ""
         back = f", возвращён {_d(r.returned, rng)}" if r.returned else ", до сих пор не возвращён"
@@ -404,14 +428,30 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
     return lx.tidy("\n".join(out))
 
 
-def generate_refund_cases(seed: int, per_scenario: int) -> list[RefundCase]:
+def generate_refund_cases(seed: int, per_scenario: int, families: tuple[int, ...] = ALL_FAMILIES) -> list[RefundCase]:
+    """``families``: the wording families of the consumers' accounts (``synth.refund_accounts``)."""
     cases = []
     for name, build in SCENARIOS.items():
         rng = random.Random(f"{seed}/refund/{name}")
+        told = random.Random(f"{seed}/refund/{name}/account")  # the facts stay as without accounts
         for i in range(per_scenario):
             facts, verdict, extra = build(rng)
+            misuse = name in MISUSE_SCENARIOS
+            if misuse or name == "innocent_account_told" or (facts.defect and told.random() < ACCOUNT_SHARE):
+                facts.account = account(told, misuse, families)
+            if misuse:
+                verdict, extra = "needs_review", ["quality_check"]
             codes = extra if verdict == "likely_invalid" else []
             missing = extra if verdict == "needs_review" else []
+            if verdict == "likely_invalid":
+                outcome = "invalid"
+            elif misuse:
+                outcome = "invalid" if told.random() < MISUSE_REFUSED else "valid"
+            elif verdict == "likely_valid":
+                refused = facts.account is not None and told.random() < INNOCENT_REFUSED
+                outcome = "invalid" if refused else "valid"
+            else:
+                outcome = None
             cases.append(
                 RefundCase(
                     id=f"refund-{name}-{i:03d}",
@@ -421,6 +461,8 @@ def generate_refund_cases(seed: int, per_scenario: int) -> list[RefundCase]:
                     verdict=verdict,
                     codes=sorted(codes),
                     missing_facts=missing,
+                    misuse_told=misuse,
+                    outcome=outcome,
                 )
             )
     return cases

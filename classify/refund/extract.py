@@ -69,12 +69,37 @@ def _has(pattern: str, s: str) -> bool:
     return re.search(pattern, s, re.IGNORECASE) is not None
 
 
+_TITLE = re.compile(r"^\s*(ПРЕТЕНЗИЯ|ЗАЯВЛЕНИЕ|ТРЕБОВАНИЕ|ЖАЛОБА)\b")
+_DEMAND = re.compile(r"\bтребу(ю|ем)\b", re.IGNORECASE)
+
+
+def account_sentences(text: str) -> list[str]:
+    """The sentences of a free-text account (the ``account`` fact)."""
+    return [s.strip() for _, s in _sentences(text or "") if s.strip()]
+
+
+def _account(text: str, sentences: list[tuple[int, str]], read: set[int]) -> str | None:
+    """What the letter says beyond the facts read from it: the sentences of its body that no fact
+    was read from, less the heading (up to the title), the demand itself and the signature line."""
+    title = next((off for off, s in sentences if _TITLE.match(s)), None)
+
+    def told(off: int, s: str) -> bool:
+        body = off not in read and (title is None or off > title)
+        return body and not _DEMAND.search(s) and "___" not in s and len(s.split()) >= 3
+
+    rest = [s.strip() for off, s in sentences if told(off, s)]
+    return " ".join(rest) or None
+
+
 def extract_facts(text: str) -> RefundFacts:
     """Facts stated in the letter; what it does not state stays ``None``."""
     f: dict = {"repairs": []}
     spans: dict[str, Span] = {}
+    read: set[int] = set()  # offsets of the sentences a fact was read from
+    current = [-1]
 
     def keep(name: str, value, start: int, end: int) -> None:
+        read.add(current[0])
         if f.get(name) is None:
             f[name] = value
             spans[name] = Span(start=start, end=end, text=text[start:end])
@@ -83,9 +108,11 @@ def extract_facts(text: str) -> RefundFacts:
     sentences = _sentences(text)
     # The claim is dated where the letter is signed: the last date in it.
     if dated:
+        current[0] = max((o for o, _ in sentences if o <= dated[-1].start), default=-1)
         keep("claim_date", dated[-1].value, dated[-1].start, dated[-1].end)
     relative_found = None
     for off, s in sentences:
+        current[0] = off
         dates = [Found(d.value, d.start - off, d.end - off) for d in dated if off <= d.start and d.end <= off + len(s)]
         if _has(r"приобр[её]л|купил|покупк[аеиу]|оформил[аи]? заказ|доставлен", s) and not _has(r"после покупки", s):
             if dates:
@@ -130,6 +157,7 @@ def extract_facts(text: str) -> RefundFacts:
             term = re.search(r"срок[^\d]{0,40}?(\d{1,3})\s*(?:дн|календарн)", s, re.IGNORECASE)
             defect = re.search(r"ремонт\s*\(([^)]+)\)", s)
             if handed:
+                read.add(off)
                 f["repairs"].append(
                     Repair(
                         handed_over=handed,
@@ -171,5 +199,6 @@ def extract_facts(text: str) -> RefundFacts:
     if f.get("quality_check") and f.get("quality_check_disputed") is None:
         # An expertise is ordered only when the check is disputed (art. 18 p. 5).
         f["quality_check_disputed"] = f.get("expertise_cause") is not None
+    f["account"] = _account(text, sentences, read)
     f["spans"] = spans
     return RefundFacts.model_validate(f)

@@ -44,6 +44,9 @@ class RefundFacts(BaseModel):
     business_purpose: bool | None = None
     proof_defect_predates_transfer: bool | None = None
     return_terms_in_writing: bool | None = None
+    # The consumer's own words on how the defect arose (an intake form's free text; from a letter,
+    # what it says beyond the facts read from it). The rules do not read it; the learned layer does.
+    account: str | None = Field(None, max_length=20_000)
     spans: dict[str, Span] = Field(default_factory=dict)
 
     def claimed_defect(self) -> bool | None:

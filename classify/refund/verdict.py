@@ -71,8 +71,12 @@ def assess(facts: RefundFacts, model=None) -> RefundVerdict:
     if missing or reasons:
         return RefundVerdict("needs_review", p, reasons, facts, missing, states)
     if p is not None and p >= MODEL_DOUBT:
-        reasons = [Reason("MODEL", f"Правила не сработали, но модель оценивает вероятность отказа в {p:.0%}.", "")]
-        return RefundVerdict("needs_review", p, reasons, facts, [], states)
+        message = f"Правила не сработали, но модель оценивает вероятность отказа в {p:.0%}"
+        if facts.quality_check is None:  # the seller's check settles whether the consumer caused it
+            message += ": нужна проверка качества товара"
+            missing.append("quality_check")
+        reasons = [Reason("MODEL", message + ".", "ст. 18 п. 5 Закона № 2300-1")]
+        return RefundVerdict("needs_review", p, reasons, facts, missing, states)
     return RefundVerdict("likely_valid", p, [], facts, [], states)
 
 

@@ -1,5 +1,7 @@
 """Refund suite: verdicts from structured facts and from letters, likely_invalid precision and
-recall, P-code F1, facts-extraction accuracy per fact, and a table of the boundary cases."""
+recall, P-code F1, facts-extraction accuracy per fact, a table of the boundary cases, and what the
+learned layer's text block adds on the consumers' accounts in a wording family it never saw,
+beside a model trained on the same history without it."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from collections import Counter
 
 from eval.base import EvalContext, EvalOutput, Evaluator
 from eval.report import markdown_table
+from models.registry import ArtifactError
 
 HELD_OUT_SEED = 1000  # never used for the learned layer's history (seed 1) or the tests
 PER_SCENARIO = 40
@@ -52,6 +55,37 @@ FACTS = (
 )
 
 
+ACCOUNT_SCENARIOS = ("misuse_told", "innocent_account_told")
+
+
+def _account_cases(seed: int, families: tuple[int, ...]):
+    from synth.refund import generate_refund_cases
+
+    return [c for c in generate_refund_cases(seed, PER_SCENARIO, families) if c.scenario in ACCOUNT_SCENARIOS]
+
+
+def account_figures(cases, model) -> dict[str, float]:
+    """Verdicts from the letters of the account scenarios: accuracy, the share of misuse accounts
+    and of innocent ones sent to review, and how well ``probability_invalid`` ranks the history's
+    outcome."""
+    from sklearn.metrics import roc_auc_score
+
+    from classify.refund.extract import extract_facts
+    from classify.refund.verdict import assess
+
+    verdicts = [assess(extract_facts(c.letter), model) for c in cases]
+    misuse = [v.verdict == "needs_review" for c, v in zip(cases, verdicts, strict=True) if c.misuse_told]
+    innocent = [v.verdict == "needs_review" for c, v in zip(cases, verdicts, strict=True) if not c.misuse_told]
+    outcomes = [c.outcome == "invalid" for c in cases]
+    p = [v.probability_invalid for v in verdicts]
+    return {
+        "verdict_accuracy": sum(v.verdict == c.verdict for c, v in zip(cases, verdicts, strict=True)) / len(cases),
+        "misuse_review_rate": sum(misuse) / max(len(misuse), 1),
+        "innocent_review_rate": sum(innocent) / max(len(innocent), 1),
+        "auc": float(roc_auc_score(outcomes, p)) if len(set(outcomes)) == 2 else float("nan"),
+    }
+
+
 class RefundSuite(Evaluator):
     name = "refund"
     primary_metric = "letters_verdict_accuracy"
@@ -59,17 +93,22 @@ class RefundSuite(Evaluator):
     def __call__(self, ctx: EvalContext) -> EvalOutput:
         from classify.refund.extract import extract_facts
         from classify.refund.facts import RefundFacts
-        from classify.refund.model import RefundModel, refund_model_folder, training_cases
+        from classify.refund.model import RefundModel, load_refund_model, training_cases
         from classify.refund.verdict import assess
         from synth.refund import generate_refund_cases
+        from synth.refund_accounts import HELD_OUT_FAMILIES, TRAIN_FAMILIES
 
+        history = training_cases(seed=1)
         try:
-            model = RefundModel.load(refund_model_folder(ctx.models_dir))
-        except Exception:  # noqa: BLE001 - a missing model is trained here, from the same history
-            model = RefundModel().fit(training_cases(seed=1))
-        cases = generate_refund_cases(HELD_OUT_SEED + ctx.seed, PER_SCENARIO)
+            model = load_refund_model(ctx.models_dir)
+        except ArtifactError:  # a missing model is trained here, from the same history
+            from models.encoders import load_encoder
+
+            model = RefundModel().fit(history, encoder=load_encoder(ctx.classify_encoder, ctx.models_dir))
+        rules_only = RefundModel().fit(history, use_text=False)
+        cases = generate_refund_cases(HELD_OUT_SEED + ctx.seed, PER_SCENARIO, HELD_OUT_FAMILIES)
         out = EvalOutput(metrics={}, versions={"refund_model": str(model.meta.get("created_at"))})
-        fact_ok, boundary = Counter(), Counter()
+        fact_ok, boundary, boundary_bare = Counter(), Counter(), Counter()
         boundary_n = Counter()
         results = {"structured": [], "letters": []}
         for c in cases:
@@ -84,6 +123,9 @@ class RefundSuite(Evaluator):
                 if kind == "structured" and c.scenario in BOUNDARY:
                     boundary_n[c.scenario] += 1
                     boundary[c.scenario] += v.verdict == c.verdict and codes == c.codes
+                    bare = assess(facts.model_copy(update={"account": None}), model)
+                    bare_codes = sorted(r.code for r in bare.reasons if r.code.startswith("P"))
+                    boundary_bare[c.scenario] += bare.verdict == c.verdict and bare_codes == c.codes
             out.predictions.append(
                 {
                     "id": c.id,
@@ -115,7 +157,9 @@ class RefundSuite(Evaluator):
                 }
             )
             rows.append([kind, n, acc, prec, rec, cf1])
-        out.metrics["boundary_cases_accuracy"] = round(sum(boundary.values()) / max(sum(boundary_n.values()), 1), 4)
+        n_boundary = max(sum(boundary_n.values()), 1)
+        out.metrics["boundary_cases_accuracy"] = round(sum(boundary_bare.values()) / n_boundary, 4)
+        out.metrics["boundary_cases_with_accounts_accuracy"] = round(sum(boundary.values()) / n_boundary, 4)
         for name in FACTS:
             out.metrics[f"fact_{name}_accuracy"] = round(fact_ok[name] / n, 4)
         out.sections.append(
@@ -138,9 +182,12 @@ class RefundSuite(Evaluator):
             (
                 "Boundary cases (structured facts)",
                 markdown_table(
-                    ["scenario", "cases", "verdict and codes correct"],
-                    [[s, boundary_n[s], boundary[s] / max(boundary_n[s], 1)] for s in BOUNDARY],
-                ),
+                    ["scenario", "cases", "verdict and codes correct", "with the consumers' accounts"],
+                    [[s, n_s, boundary_bare[s] / n_s, boundary[s] / n_s] for s in BOUNDARY if (n_s := boundary_n[s])],
+                )
+                + "\n\nThe day arithmetic is checked on the facts alone; 30 % of these cases also carry "
+                "an innocent account in the held-out wording, and the last column says how often the "
+                "text block misread it and sent a valid demand to review.",
             )
         )
         out.sections.append(
@@ -149,11 +196,44 @@ class RefundSuite(Evaluator):
                 markdown_table(["fact", "accuracy"], [[name, fact_ok[name] / n] for name in FACTS]),
             )
         )
+        account_rows = []
+        for label, family_cases in (
+            ("held-out wording family", [c for c in cases if c.scenario in ACCOUNT_SCENARIOS]),
+            ("training wording families", _account_cases(HELD_OUT_SEED + ctx.seed, TRAIN_FAMILIES)),
+        ):
+            for name, m in (("rules + account", model), ("rules only", rules_only)):
+                figures = account_figures(family_cases, m)
+                account_rows.append([label, name, len(family_cases), *figures.values()])
+                if label.startswith("held-out"):
+                    key = "text" if m is model else "rules_only"
+                    out.metrics.update({f"account_{key}_{k}": round(v, 4) for k, v in figures.items()})
+        out.sections.append(
+            (
+                "The consumer's account (letters; misuse told vs innocent account, same facts)",
+                markdown_table(
+                    [
+                        "accounts",
+                        "model",
+                        "cases",
+                        "verdict accuracy",
+                        "misuse sent to review",
+                        "innocent sent to review",
+                        "ROC AUC of probability_invalid vs the history's outcome",
+                    ],
+                    account_rows,
+                )  # fmt: skip
+                + "\n\nBoth models are trained on the same generated history (seed 1, training wording "
+                "families); `rules only` is the learned layer without its text block.",
+            )
+        )
         out.sections.append(
             (
                 "Caveat",
                 "The letters come from the generator's own template (one register); the "
-                "extractor was written against that style. Real claim letters will score lower.",
+                "extractor was written against that style. Real claim letters will score lower. "
+                "The accounts' held-out family is new wording of the same concepts (a drop, water, "
+                "a third-party repair, heat, a wrong charger; careful use, an update, ...), not new "
+                "concepts.",
             )
         )
         return out

@@ -14,7 +14,7 @@ from classify.refund.extract import extract_facts
 from classify.refund.facts import RefundFacts, Repair
 from classify.refund.verdict import assess
 from ingest.values import find_dates, parse_money
-from synth.refund import SCENARIOS, generate_refund_cases
+from synth.refund import MISUSE_SCENARIOS, SCENARIOS, generate_refund_cases
 
 D = dt.date
 
@@ -96,8 +96,9 @@ def test_repairs_extend_the_warranty():
     assert [r.code for r in assess(f2).reasons] == ["P4"]
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("scenario", sorted(set(SCENARIOS) - set(MISUSE_SCENARIOS)))
 def test_every_generated_scenario_gets_its_verdict(scenario):
+    """The rules alone (no learned layer); a misuse told in the account needs the learned layer."""
     for c in [c for c in generate_refund_cases(7, 6) if c.scenario == scenario]:
         v = assess(RefundFacts.from_generated(c.to_json()["facts"]))
         assert v.verdict == c.verdict
@@ -121,7 +122,10 @@ def test_learned_layer_never_contradicts_a_fired_rule():
 
 def test_learned_layer_sends_doubtful_valid_cases_to_review():
     v = assess(facts(), FixedModel(0.9))
-    assert v.verdict == "needs_review" and v.reasons[0].code == "MODEL"
+    assert v.verdict == "needs_review" and v.reasons[0].code == "MODEL" and v.reasons[0].article
+    assert v.missing_facts == ["quality_check"]  # the check that settles a doubt about the cause
+    checked = assess(facts(quality_check="defect_confirmed"), FixedModel(0.9))
+    assert checked.verdict == "needs_review" and checked.missing_facts == []
     assert assess(facts(), FixedModel(0.1)).verdict == "likely_valid"
 
 
@@ -195,3 +199,78 @@ def test_cli_assess(tmp_path, monkeypatch):
     path.write_text('{"transfer_date": "вчера"}')
     bad = CliRunner().invoke(app, ["refund", "assess", "--facts", str(path)])
     assert bad.exit_code == 1 and "not valid" in bad.output
+
+
+def test_the_account_is_what_a_letter_says_beyond_its_facts():
+    letter = (
+        "Руководителю ООО «Связной»\nот Иванова Ивана Ивановича, тел. +79161234567\n\nПРЕТЕНЗИЯ\n\n"
+        "Я 10 марта 2024 г. купил в вашем магазине смартфон Xiaomi 13T стоимостью 45 990 руб.\n"
+        "Через неделю после покупки выявился недостаток: телефон не включается.\n"
+        "Накануне я уронил его в бассейн. Чек я сохранил.\n"
+        "Гарантия 1 год.\nНа основании ст. 18 Закона требую вернуть уплаченную сумму.\n\n"
+        "20.03.2024 ____ /Иванов/"
+    )
+    f = extract_facts(letter)
+    assert f.account == "Накануне я уронил его в бассейн. Чек я сохранил."  # no heading, demand, signature
+    assert extract_facts(letter.replace("Накануне я уронил его в бассейн. Чек я сохранил.\n", "")).account is None
+
+
+def test_generated_letters_carry_their_accounts_in_the_requested_wording():
+    from synth.refund_accounts import HELD_OUT_FAMILIES, INNOCENT, MISUSE, NEUTRAL, TRAIN_FAMILIES, feminine
+
+    def family_of(sentence):
+        for concepts in (MISUSE, INNOCENT):
+            for variants in concepts.values():
+                for k, v in enumerate(variants):
+                    if sentence in (v, feminine(v)):
+                        return k
+        return next(k for k, pair in enumerate(NEUTRAL) for v in pair if sentence in (v, feminine(v)))
+
+    for families in (TRAIN_FAMILIES, HELD_OUT_FAMILIES):
+        cases = generate_refund_cases(5, 10, families)
+        told = [c for c in cases if c.facts.account]
+        assert {c.scenario for c in told} >= {"misuse_told", "innocent_account_told", "within_15_days"}
+        for c in told:
+            read = extract_facts(c.letter).account
+            assert read in (c.facts.account, feminine(c.facts.account))
+            assert {family_of(s.strip() + ".") for s in read.split(".") if s.strip()} <= set(families)
+    misuse = [c for c in generate_refund_cases(5, 60) if c.scenario == "misuse_told"]
+    assert all(c.misuse_told and c.verdict == "needs_review" for c in misuse)
+    assert 0.7 < sum(c.outcome == "invalid" for c in misuse) / len(misuse) < 0.97  # refused, mostly
+
+
+@pytest.fixture(scope="module")
+def e5_int8(models_dir):
+    from models.encoders import load_encoder
+
+    return load_encoder("e5-small-int8", models_dir)
+
+
+def test_learned_layer_reads_the_account(e5_int8, tmp_path):
+    """Trained at small scale with the shipped encoder: the same facts are more suspect with a misuse
+    told than with an innocent account; without the text block the two are alike. Saved and loaded,
+    it gives the same probabilities; loaded without its encoder, it says so."""
+    from classify.refund.model import RefundModel, training_cases
+    from models.registry import ArtifactError
+    from synth.refund_accounts import TRAIN_FAMILIES
+
+    history = training_cases(seed=1)
+    with_text = RefundModel().fit(history, encoder=e5_int8)
+    rules_only = RefundModel().fit(history, use_text=False)
+    told = generate_refund_cases(9, 10, TRAIN_FAMILIES)
+    told = [c for c in told if c.scenario in ("misuse_told", "innocent_account_told")]
+
+    def gap(model):
+        p = {c.id: assess(extract_facts(c.letter), model).probability_invalid for c in told}
+        misuse = [p[c.id] for c in told if c.misuse_told]
+        innocent = [p[c.id] for c in told if not c.misuse_told]
+        return sum(misuse) / len(misuse) - sum(innocent) / len(innocent)
+
+    assert gap(with_text) > 0.3
+    assert abs(gap(rules_only)) < 0.15
+    with_text.save(tmp_path / "refund")
+    loaded = RefundModel.load(tmp_path / "refund", lambda name: e5_int8)
+    f = extract_facts(told[0].letter)
+    assert assess(f, loaded).probability_invalid == pytest.approx(assess(f, with_text).probability_invalid, abs=1e-6)
+    with pytest.raises(ArtifactError):
+        RefundModel.load(tmp_path / "refund")

@@ -124,3 +124,21 @@ def test_categories_suite_on_small_data(small_dataset, models_dir, tmp_path):
         assert {f"{key}_tfidf_lr_macro_f1", f"{key}_paperless_mlp_macro_f1"} <= set(m)
     report = (run / "report.md").read_text()
     assert "over redrawn test families" in report and (run / "calibration.png").stat().st_size > 1000
+
+
+def test_refund_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
+    """The refund suite with no saved model (it trains one, navec for speed) on 4 cases per
+    scenario: the day arithmetic holds on every boundary, and the text block is reported beside
+    the same learned layer without it, on accounts in the held-out wording family."""
+    from eval.suites import refund
+
+    monkeypatch.setattr(refund, "PER_SCENARIO", 4)
+    ctx = EvalContext(data_dir=None, real_dir=None, models_dir=tmp_path / "no-models", classify_encoder="navec")
+    (tmp_path / "no-models").mkdir()
+    run = run_suite(refund.RefundSuite(), ctx, tmp_path / "runs")
+    m = json.loads((run / "metrics.json").read_text())["metrics"]
+    assert m["boundary_cases_accuracy"] == 1.0
+    for model in ("text", "rules_only"):
+        assert 0.0 <= m[f"account_{model}_auc"] <= 1.0
+        assert {f"account_{model}_misuse_review_rate", f"account_{model}_innocent_review_rate"} <= set(m)
+    assert "held-out wording family" in (run / "report.md").read_text()

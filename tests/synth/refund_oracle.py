@@ -21,8 +21,16 @@ def _plus_months(d: date, n: int) -> date:
     raise AssertionError("unreachable")
 
 
-def judge(f: dict) -> tuple[str, list[str], list[str]]:
-    """Return (verdict, fired P-codes, missing facts)."""
+def judge(f: dict, misuse_told: bool = False) -> tuple[str, list[str], list[str]]:
+    """Return (verdict, fired P-codes, missing facts). ``misuse_told``: the consumer's account tells
+    of damage they caused; a demand the rules would grant then waits for a quality check."""
+    verdict, fired, missing = _rules(f)
+    if misuse_told and verdict == "likely_valid" and f["quality_check"] is None:
+        return "needs_review", [], ["quality_check"]
+    return verdict, fired, missing
+
+
+def _rules(f: dict) -> tuple[str, list[str], list[str]]:
     transfer = _d(f["transfer_date"])
     if transfer is None:
         return "needs_review", [], ["transfer_date"]

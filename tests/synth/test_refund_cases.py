@@ -18,7 +18,7 @@ def cases():
 def test_every_label_matches_the_oracle(cases):
     wrong = []
     for c in cases:
-        verdict, codes, missing = judge(c.to_json()["facts"])
+        verdict, codes, missing = judge(c.to_json()["facts"], c.misuse_told)
         if (verdict, codes, missing) != (c.verdict, c.codes, c.missing_facts):
             wrong.append((c.scenario, (c.verdict, c.codes, c.missing_facts), (verdict, codes, missing)))
     assert not wrong, wrong[:5]
