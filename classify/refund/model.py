@@ -117,13 +117,23 @@ class RefundModel:
         }
         return self
 
-    def text_score(self, facts: RefundFacts) -> tuple[float, float] | None:
-        """The text block's (lowest, highest) probability of invalidity over the account's sentences."""
+    def _sentence_scores(self, facts: RefundFacts) -> list[tuple[str, float]]:
         sentences = _sentences(facts)
         if self.text_model is None or not sentences:
-            return None
-        p = self.text_model.predict_proba(sentences)[:, 1]
-        return float(p.min()), float(p.max())
+            return []
+        return list(zip(sentences, map(float, self.text_model.predict_proba(sentences)[:, 1]), strict=True))
+
+    def text_score(self, facts: RefundFacts) -> tuple[float, float] | None:
+        """The text block's (lowest, highest) probability of invalidity over the account's sentences."""
+        scores = [p for _, p in self._sentence_scores(facts)]
+        return (min(scores), max(scores)) if scores else None
+
+    def text_evidence(self, facts: RefundFacts) -> str | None:
+        """The account's most suspect sentence, when the text block finds one more likely invalid
+        than not: what a reviewer should read first."""
+        scores = self._sentence_scores(facts)
+        sentence, p = max(scores, key=lambda sp: sp[1]) if scores else (None, 0.0)
+        return sentence if p >= 0.5 else None
 
     def probability(self, facts: RefundFacts, timeline: Timeline, states: dict) -> float:
         x = features(facts, timeline, states, self.text_score(facts))[None, :]

@@ -75,6 +75,9 @@ def assess(facts: RefundFacts, model=None) -> RefundVerdict:
         if facts.quality_check is None:  # the seller's check settles whether the consumer caused it
             message += ": нужна проверка качества товара"
             missing.append("quality_check")
+        evidence = model.text_evidence(facts) if hasattr(model, "text_evidence") else None
+        if evidence:
+            message += f". Со слов потребителя: «{evidence.rstrip('.')}»"
         reasons = [Reason("MODEL", message + ".", "ст. 18 п. 5 Закона № 2300-1")]
         return RefundVerdict("needs_review", p, reasons, facts, missing, states)
     return RefundVerdict("likely_valid", p, [], facts, [], states)

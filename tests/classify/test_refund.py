@@ -268,6 +268,10 @@ def test_learned_layer_reads_the_account(e5_int8, tmp_path):
 
     assert gap(with_text) > 0.3
     assert abs(gap(rules_only)) < 0.15
+    doubt = next(v for c in told if c.misuse_told and (v := assess(extract_facts(c.letter), with_text)).reasons)
+    assert doubt.reasons[0].code == "MODEL" and "Со слов потребителя: «" in doubt.reasons[0].message
+    quoted = doubt.reasons[0].message.split("«")[-1].rstrip("».")
+    assert quoted and quoted in doubt.facts.account  # the account's suspect sentence, for the reviewer
     with_text.save(tmp_path / "refund")
     loaded = RefundModel.load(tmp_path / "refund", lambda name: e5_int8)
     f = extract_facts(told[0].letter)
