@@ -460,6 +460,13 @@ def serve(
     )
 
 
+def _write_json(out: Path | None, data) -> None:
+    """A benchmark's results, also as a JSON file when ``--out`` names one."""
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 @bench_app.command("encoders")
 def bench_encoders(
     stsb: Path = typer.Option(..., exists=True, dir_okay=False, help="stsb-ru-test.csv"),
@@ -483,9 +490,7 @@ def bench_encoders(
         n_queries=queries,
     )
     typer.echo(format_encoder_table(results))
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    _write_json(out, results)
     if any("error" in r for r in results):
         raise typer.Exit(1)
 
@@ -783,9 +788,22 @@ def bench_classify(
     except (ArtifactError, ValueError) as exc:
         fail(str(exc))
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    _write_json(out, result)
+
+
+@bench_app.command("refund")
+def bench_refund(
+    out: Path | None = typer.Option(None, help="Write results JSON here as well."),
+) -> None:
+    """One refund verdict from a claim letter: latency after warm-up (model load excluded)."""
+    from eval.bench import run_refund_bench
+
+    try:
+        result = run_refund_bench(get_settings().models_dir)
+    except ArtifactError as exc:
+        fail(f"{exc} (run `claims models prepare`)")
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    _write_json(out, result)
 
 
 @bench_app.command("search")
@@ -802,9 +820,7 @@ def bench_search(
     settings = get_settings()
     result = run_search_bench(settings.models_dir, encoder or settings.encoder, passages, vectors)
     typer.echo(format_search_bench(result, machine_description()))
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    _write_json(out, result)
 
 
 def run() -> None:

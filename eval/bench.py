@@ -123,6 +123,38 @@ def format_encoder_table(results: list[dict]) -> str:
     return "\n".join([head, *rows, "", f"machine: {machine}"])
 
 
+def run_refund_bench(models_dir: Path, n: int = 200) -> dict:
+    """Latency of one refund verdict from a claim letter (facts read, rules, the learned layer with
+    its account reading), after warm-up, model load excluded; letters with and without an account."""
+    from classify.refund.extract import extract_facts
+    from classify.refund.model import load_refund_model
+    from classify.refund.verdict import assess
+    from synth.refund import generate_refund_cases
+    from synth.refund_accounts import HELD_OUT_FAMILIES
+
+    t0 = time.perf_counter()
+    model = load_refund_model(models_dir)
+    load_s = time.perf_counter() - t0
+    letters = [c.letter for c in generate_refund_cases(777, max(1, n // 25 + 1), HELD_OUT_FAMILIES)][:n]
+    for letter in letters[:8]:  # warm-up
+        assess(extract_facts(letter), model)
+    lat: dict[bool, list[float]] = {True: [], False: []}
+    for letter in letters:
+        t0 = time.perf_counter()
+        facts = extract_facts(letter)
+        assess(facts, model)
+        lat[facts.account is not None].append((time.perf_counter() - t0) * 1000)
+    out = {"load_s": round(load_s, 2), "letters": len(letters), "text_block": bool(model.meta.get("text_block"))}
+    for told, name in ((True, "with_account"), (False, "without_account")):
+        if lat[told]:
+            out[f"{name}_n"] = len(lat[told])
+            out[f"{name}_ms_p50"] = round(float(np.percentile(lat[told], 50)), 1)
+            out[f"{name}_ms_p95"] = round(float(np.percentile(lat[told], 95)), 1)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["machine"] = machine_description()
+    return out
+
+
 def run_classify_bench(models_dir: Path, profile: str, n_single: int = 200, n_batch: int = 1000) -> dict:
     """Latency of one appeal (after warm-up, model load excluded) and batch throughput."""
     from classify.profiles import load_profile

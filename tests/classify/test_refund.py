@@ -278,3 +278,13 @@ def test_learned_layer_reads_the_account(e5_int8, tmp_path):
     assert assess(f, loaded).probability_invalid == pytest.approx(assess(f, with_text).probability_invalid, abs=1e-6)
     with pytest.raises(ArtifactError):
         RefundModel.load(tmp_path / "refund")
+
+
+def test_refund_bench_times_letters_with_and_without_accounts(models_dir):
+    """`claims bench refund` on the shipped model (prepared by `make test`'s set-up), at small scale."""
+    from eval.bench import run_refund_bench
+
+    result = run_refund_bench(models_dir, n=30)
+    assert result["text_block"] and result["letters"] == 30
+    assert result["with_account_n"] + result["without_account_n"] == 30
+    assert 0 < result["with_account_ms_p50"] <= result["with_account_ms_p95"]
