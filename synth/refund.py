@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from synth import lexicon as lx
 from synth.refund_accounts import ALL_FAMILIES, account, feminine
+from synth.refund_letters import RENDERERS, days_word, fmt_date
 
 Date = dt.date
 
@@ -334,19 +335,10 @@ ACCOUNT_SHARE = 0.3  # other defect scenarios that carry an innocent account
 # ---- the consumer's letter --------------------------------------------------------------------
 
 
-def _d(d: Date, rng: random.Random) -> str:
-    return lx.format_date(d, rng) if rng.random() < 0.8 else d.strftime("%d.%m.%Y")
-
-
-def _days_word(n: int) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return "день"
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return "дня"
-    return "дней"
-
-
-def render_letter(f: RefundFacts, rng: random.Random) -> str:
+def render_letter(f: RefundFacts, rng: random.Random, register: str = "formal") -> str:
+    """The consumer's claim letter: the formal template here, other registers in ``synth.refund_letters``."""
+    if register != "formal":
+        return RENDERERS[register](f, rng)
     p = lx.person(rng)
     shop = lx.organisation(rng, "shop")
     out = [
@@ -358,7 +350,7 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
     ]
     bought = "приобрёл" if not p.female else "приобрела"
     where = "в интернет-магазине" if f.channel == "remote" else "в вашем магазине"
-    when = f" {_d(f.transfer_date, rng)}" if f.transfer_date else ""
+    when = f" {fmt_date(f.transfer_date, rng)}" if f.transfer_date else ""
     price = f" стоимостью {lx.money(f.price, rng)}" if f.price else ""
     purpose = " для нужд своей организации" if f.business_purpose else ""
     out.append(f"Я{when} {bought} {where} смартфон {f.model}{price}{purpose}.")
@@ -371,7 +363,7 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
             out.append("Условия возврата продавец сообщил в письменной форме при доставке.")
         out.append("Товар исправен, но мне не подошёл, хочу его вернуть.")
     else:
-        found = f" {_d(f.defect_found_date, rng)}" if f.defect_found_date else ""
+        found = f" {fmt_date(f.defect_found_date, rng)}" if f.defect_found_date else ""
         if f.defect_found_date and f.transfer_date and rng.random() < 0.3:
             n = (f.defect_found_date - f.transfer_date).days
             found = " " + (  # a relative date, as people write it
@@ -379,7 +371,7 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
                 if n == 1
                 else "через неделю после покупки"
                 if n == 7
-                else f"через {n} {_days_word(n)} после покупки"
+                else f"через {n} {days_word(n)} после покупки"
             )
         out.append(f"В процессе эксплуатации{found} выявился недостаток: телефон {f.defect}.")
         if f.significant_defect:
@@ -390,8 +382,8 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
             out.append(feminine(f.account) if p.female else f.account)
     for r in f.repairs:
         term = f" (срок ремонта по соглашению {r.agreed_term_days} дней)" if r.agreed_term_days else ""
-        back = f", возвращён {_d(r.returned, rng)}" if r.returned else ", до сих пор не возвращён"
-        out.append(f"Телефон сдан в ремонт ({r.defect}) {_d(r.handed_over, rng)}{term}{back}.")
+        back = f", возвращён {fmt_date(r.returned, rng)}" if r.returned else ", до сих пор не возвращён"
+        out.append(f"Телефон сдан в ремонт ({r.defect}) {fmt_date(r.handed_over, rng)}{term}{back}.")
     if f.quality_check == "no_defect":
         out.append("По результатам проверки качества недостаток не выявлен.")
         if f.quality_check_disputed:
@@ -424,16 +416,20 @@ def render_letter(f: RefundFacts, rng: random.Random) -> str:
         "На основании ст. 18 Закона РФ «О защите прав потребителей» требую расторгнуть договор "
         "купли-продажи и вернуть уплаченную за товар сумму."
     )
-    out += ["", f"{_d(f.claim_date, rng)}    ____________ /{p.short}/"]
+    out += ["", f"{fmt_date(f.claim_date, rng)}    ____________ /{p.short}/"]
     return lx.tidy("\n".join(out))
 
 
-def generate_refund_cases(seed: int, per_scenario: int, families: tuple[int, ...] = ALL_FAMILIES) -> list[RefundCase]:
-    """``families``: the wording families of the consumers' accounts (``synth.refund_accounts``)."""
+def generate_refund_cases(
+    seed: int, per_scenario: int, families: tuple[int, ...] = ALL_FAMILIES, registers: tuple[str, ...] = ("formal",)
+) -> list[RefundCase]:
+    """``families``: the wording families of the consumers' accounts (``synth.refund_accounts``);
+    ``registers``: the letters' registers (``formal``, ``plain``, ``legal``), one drawn per case."""
     cases = []
     for name, build in SCENARIOS.items():
         rng = random.Random(f"{seed}/refund/{name}")
         told = random.Random(f"{seed}/refund/{name}/account")  # the facts stay as without accounts
+        style = random.Random(f"{seed}/refund/{name}/register")
         for i in range(per_scenario):
             facts, verdict, extra = build(rng)
             misuse = name in MISUSE_SCENARIOS
@@ -457,7 +453,7 @@ def generate_refund_cases(seed: int, per_scenario: int, families: tuple[int, ...
                     id=f"refund-{name}-{i:03d}",
                     scenario=name,
                     facts=facts,
-                    letter=render_letter(facts, rng),
+                    letter=render_letter(facts, rng, style.choice(registers)),
                     verdict=verdict,
                     codes=sorted(codes),
                     missing_facts=missing,

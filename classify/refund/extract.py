@@ -70,7 +70,8 @@ def _has(pattern: str, s: str) -> bool:
 
 
 _TITLE = re.compile(r"^\s*(ПРЕТЕНЗИЯ|ЗАЯВЛЕНИЕ|ТРЕБОВАНИЕ|ЖАЛОБА)\b")
-_DEMAND = re.compile(r"\bтребу(ю|ем)\b", re.IGNORECASE)
+_DEMAND = re.compile(r"\bтребу(ю|ем)\b|\bпрошу вернуть|\bверните\b", re.IGNORECASE)
+_CONTACT = re.compile(r"(?:\+7|\b8)[\s(]*\d{3}[\s)]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b")  # a signature's phone
 
 
 def account_sentences(text: str) -> list[str]:
@@ -80,12 +81,14 @@ def account_sentences(text: str) -> list[str]:
 
 def _account(text: str, sentences: list[tuple[int, str]], read: set[int]) -> str | None:
     """What the letter says beyond the facts read from it: the sentences of its body that no fact
-    was read from, less the heading (up to the title), the demand itself and the signature line."""
+    was read from, less the heading (up to the title), the demand itself and the signature (its
+    line, or a line with a phone number)."""
     title = next((off for off, s in sentences if _TITLE.match(s)), None)
 
     def told(off: int, s: str) -> bool:
         body = off not in read and (title is None or off > title)
-        return body and not _DEMAND.search(s) and "___" not in s and len(s.split()) >= 3
+        plain = not _DEMAND.search(s) and not _CONTACT.search(s) and "___" not in s
+        return body and plain and len(s.split()) >= 3
 
     rest = [s.strip() for off, s in sentences if told(off, s)]
     return " ".join(rest) or None
@@ -117,9 +120,9 @@ def extract_facts(text: str) -> RefundFacts:
         if _has(r"приобр[её]л|купил|покупк[аеиу]|оформил[аи]? заказ|доставлен", s) and not _has(r"после покупки", s):
             if dates:
                 keep("transfer_date", dates[0].value, off + dates[0].start, off + dates[0].end)
-            if _has(r"интернет|дистанцион|онлайн|на сайте|маркетплейс|с доставкой", s):
+            if _has(r"интернет|дистанцион|онлайн|на (вашем )?сайте|через сайт|маркетплейс|с доставкой", s):
                 keep("channel", "remote", off, off + len(s))
-            elif _has(r"в (вашем |ваш )?магазин|в салон|в торгов", s):
+            elif _has(r"в (вашем |ваш |вашей |розничном |фирменном )?(магазин|салон|торгов)", s):
                 keep("channel", "store", off, off + len(s))
             money = parse_money(s)
             if money:
@@ -127,13 +130,21 @@ def extract_facts(text: str) -> RefundFacts:
             m = re.search(r"смартфон\s+(.+?)(?:\s+стоимост|\s+за\s|\s+для\s|[.,]|$)", s, re.IGNORECASE)
             if m:
                 keep("model", m.group(1).strip(), off + m.start(1), off + m.end(1))
-            if _has(r"для нужд (своей |моей )?организац|предпринимательск|для бизнеса|для работы (в|моего)", s):
-                keep("business_purpose", True, off, off + len(s))
-        if _has(r"предупредил|уцен|оговор[её]н", s) and _has(r"недостат|уцен", s):
+        if _has(
+            r"для (нужд|работы|сотрудников) (своей |моей |нашей )?(организац|фирм|компани|предприяти)"
+            r"|предпринимательск|для бизнеса|для работы (в|моего)",
+            s,
+        ):
+            keep("business_purpose", True, off, off + len(s))
+        if (
+            _has(r"предупредил|уведомил|сообщил|сказал|уцен|оговор[её]н", s)
+            and _has(r"недостат|дефект|уцен", s)
+            and _has(r"продав|продаж|цен|скидк", s)
+        ):
             keep("defect_disclosed_at_sale", True, off, off + len(s))
         if _has(r"исправен|не подош[её]л|передумал", s):
             keep("defect_claimed", False, off, off + len(s))
-        m = re.search(r"недостаток:\s*(?:телефон\s+)?(.+?)[.\n]", s, re.IGNORECASE)
+        m = re.search(r"(?:недостаток|неисправность|дефект|поломка):\s*(?:телефон\s+)?(.+?)[.\n]", s, re.IGNORECASE)
         if m or _has(r"перестал|сломал|не включается|не работает", s) and not _has(r"ремонт", s):
             keep("defect_claimed", True, off, off + len(s))
             if m:
@@ -143,18 +154,22 @@ def extract_facts(text: str) -> RefundFacts:
                 keep("defect_found_date", dates[0].value, off + dates[0].start, off + dates[0].end)
             elif rel:
                 relative_found = (rel[0], off + rel[1], off + rel[2])
-        if _has(r"несущественн", s):
+        if _has(r"несущественн|(?<!не)устранимы|несложн", s):
             keep("significant_defect", False, off, off + len(s))
         elif _has(r"существенн", s) and not _has(r"не является существенн", s):
             keep("significant_defect", True, off, off + len(s))
-        if _has(r"(сдан|сдал[а]?|передан|передал[а]?)\s+(в|на)\s+(ремонт|гарантийный ремонт|сервис)", s):
+        if _has(
+            r"(сдан|сдал[а]?|передан|передал[а]?|отн[её]с|отнесла|отдал[а]?|отправил[а]?)\s+(телефон\s+)?(в|на)\s+"
+            r"(ремонт|гарантийный ремонт|сервис)",
+            s,
+        ):
             handed = dates[0].value if dates else None
             back = None
             m_back = re.search(r"(возвращ[её]н|выдан|забрал[а]?)\s*", s, re.IGNORECASE)
             if m_back and not _has(r"не возвращ|до сих пор", s):
                 after = [d for d in dates if d.start >= m_back.start()]
                 back = after[0].value if after else None
-            term = re.search(r"срок[^\d]{0,40}?(\d{1,3})\s*(?:дн|календарн)", s, re.IGNORECASE)
+            term = re.search(r"(?:срок|не дольше|не более)[^\d]{0,40}?(\d{1,3})\s*(?:дн|календарн)", s, re.IGNORECASE)
             defect = re.search(r"ремонт\s*\(([^)]+)\)", s)
             if handed:
                 read.add(off)
@@ -173,25 +188,28 @@ def extract_facts(text: str) -> RefundFacts:
             keep(
                 "warranty_months", n if m.group(2).lower().startswith("мес") else 12 * n, off + m.start(), off + m.end()
             )
-        if _has(r"проверк\w* качества|сервисный центр указал", s):
-            if _has(r"не выявлен|исправен", s):
+        if _has(r"проверк|сервисный центр указал", s) and not _has(r"экспертиз", s):
+            if _has(r"не выявлен|не обнаружен|исправен|(неисправност|недостатк|дефект)\w* нет", s):
                 keep("quality_check", "no_defect", off, off + len(s))
-            elif _has(r"нарушени\w* правил|влаг|механическ", s):
+            elif _has(r"наруш\w* правил|влаг|механическ", s):
                 keep("quality_check", "consumer_fault", off, off + len(s))
             elif _has(r"подтвержд", s):
                 keep("quality_check", "defect_confirmed", off, off + len(s))
         if _has(r"не согласен|не согласна|оспарива", s):
             keep("quality_check_disputed", True, off, off + len(s))
         if _has(r"экспертиз", s):
-            if _has(r"производственн", s):
+            if _has(r"производственн|заводск|брак", s):
                 keep("expertise_cause", "manufacturing", off, off + len(s))
             elif _has(r"влаг|нарушени|механическ|по вине потребител", s):
                 keep("expertise_cause", "consumer_fault", off, off + len(s))
-        if _has(r"возник\w* до передачи", s):
+        if _has(r"возник\w* до передачи", s) or (
+            _has(r"эксперт|заключени", s) and _has(r"\bдо (передачи|получения|того,? как я получил)", s)
+        ):
             keep("proof_defect_predates_transfer", True, off, off + len(s))
-        if _has(r"о порядке и сроках возврата", s) and _has(r"не предостав|не сообщ", s):
+        terms = _has(r"(порядк|правил|услови|сведени|информаци)\w*\s+(и сроках\s+)?возврата", s)
+        if terms and _has(r"\bне\s+(предостав|сообщ|информир|вруч|выда|получ)", s):
             keep("return_terms_in_writing", False, off, off + len(s))
-        elif _has(r"услови\w* возврата", s) and _has(r"письменн", s):
+        elif terms and _has(r"письменн", s):
             keep("return_terms_in_writing", True, off, off + len(s))
     if relative_found and f.get("transfer_date") and f.get("defect_found_date") is None:
         days, a, b = relative_found

@@ -25,7 +25,7 @@ from models.registry import ArtifactError, atomic_folder, attach_encoder, encode
 
 FORMAT_VERSION = 3  # 2: trained on structured and letter-read facts; 3: reads the consumer's account
 #: Changes whenever the features change; a saved model of another scheme is retrained.
-FEATURE_SCHEME = "rule-states+timeline+account-sentences-min-max/v1"
+FEATURE_SCHEME = "rule-states+timeline+account-sentences-min-max/v2-formal-and-plain-letters"
 TEXT_FOLDS = 5
 #: Weight of the embedding block against TF-IDF in the sentence classifier, chosen by training on one
 #: training wording family and validating on the other (accounts scenarios, e5-small-int8, seed 2):
@@ -228,14 +228,16 @@ def _encoder_spec(encoder) -> str | None:
 def training_cases(seed: int = 0, per_scenario: int = 40, families=None) -> list[TrainingCase]:
     """Generated history with a decided outcome (cases the history left open carry no label), each
     case twice: as structured facts and as the facts read from its letter, since the model sees
-    both kinds of input (a letter leaves unsaid what structured data states). ``families``: the
-    accounts' wording families (default: the training ones; the held-out family is never used)."""
+    both kinds of input (a letter leaves unsaid what structured data states); the letters are in the
+    development registers (``synth.refund_letters``). ``families``: the accounts' wording families
+    (default: the training ones; the held-out family is never used)."""
     from classify.refund.extract import extract_facts
     from synth.refund import generate_refund_cases
     from synth.refund_accounts import TRAIN_FAMILIES
+    from synth.refund_letters import DEV_REGISTERS
 
     out = []
-    for c in generate_refund_cases(seed, per_scenario, families or TRAIN_FAMILIES):
+    for c in generate_refund_cases(seed, per_scenario, families or TRAIN_FAMILIES, DEV_REGISTERS):
         if c.outcome is not None:
             label = int(c.outcome == "invalid")
             out.append(TrainingCase(RefundFacts.from_generated(c.to_json()["facts"]), label, c.id))

@@ -288,3 +288,33 @@ def test_refund_bench_times_letters_with_and_without_accounts(models_dir):
     assert result["text_block"] and result["letters"] == 30
     assert result["with_account_n"] + result["without_account_n"] == 30
     assert 0 < result["with_account_ms_p50"] <= result["with_account_ms_p95"]
+
+
+def test_a_consumers_email_is_read_like_the_formal_letter():
+    """The extractor was generalised on the `plain` register (an e-mail): its facts are read as well
+    as the formal template's. (The `legal` register is held out: only the refund suite scores it.)"""
+    from eval.suites.refund import FACTS, fact_matches
+
+    cases = generate_refund_cases(11, 4, registers=("plain",))
+    pairs = [(RefundFacts.from_generated(c.to_json()["facts"]), extract_facts(c.letter)) for c in cases]
+    for name in FACTS:
+        ok = sum(fact_matches(name, getattr(truth, name), getattr(read, name)) for truth, read in pairs)
+        assert ok / len(pairs) >= 0.9, name
+
+
+def test_everyday_wording_of_facts():
+    f = extract_facts(
+        "Добрый день!\n12.03.2024 я купила в вашем салоне смартфон Tecno Spark 20 Pro за 15 980 руб.\n"
+        "Телефон брали для работы моей фирмы.\n"
+        "20.03.2024 я заметила неисправность: не заряжается.\n"
+        "22.03.2024 отнесла телефон в ремонт (не заряжается), по договорённости не дольше 30 дней, "
+        "забрала его только 10.05.2024.\n"
+        "Экспертиза подтвердила заводской брак.\nПрошу вернуть мне деньги за телефон.\n\n"
+        "Юлия Морозова, +7 (936) 902-22-86\n15.05.2024"
+    )
+    assert (f.channel, f.business_purpose, f.defect, f.expertise_cause) == (
+        "store", True, "не заряжается", "manufacturing"
+    )  # fmt: skip
+    repairs = [(r.handed_over, r.returned, r.agreed_term_days) for r in f.repairs]
+    assert repairs == [(D(2024, 3, 22), D(2024, 5, 10), 30)]
+    assert f.claim_date == D(2024, 5, 15) and f.account is None  # the signature's phone is not an account

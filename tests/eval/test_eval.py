@@ -142,3 +142,6 @@ def test_refund_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
         assert 0.0 <= m[f"account_{model}_auc"] <= 1.0
         assert {f"account_{model}_misuse_review_rate", f"account_{model}_innocent_review_rate"} <= set(m)
     assert "held-out wording family" in (run / "report.md").read_text()
+    for register in ("formal", "plain", "legal"):  # letters by register, the last never fitted to
+        assert 0.0 < m[f"register_{register}_verdict_accuracy"] <= 1.0
+        assert m[f"register_{register}_min_fact_accuracy"] <= m[f"register_{register}_fact_price_accuracy"]
