@@ -43,6 +43,23 @@ def _g(female: bool, masc: str, fem: str) -> str:
     return fem if female else masc
 
 
+def _findings(f: RefundFacts, **say: str) -> list[str]:
+    """The sentences on the quality check, its dispute, the expertise, the warranty and the proof
+    that the defect predates the transfer, in a register's words (``say``)."""
+    out = []
+    if f.quality_check in ("no_defect", "consumer_fault"):
+        out.append(say[f.quality_check])
+        if f.quality_check_disputed:
+            out.append(say[f"{f.quality_check}_disputed"])
+    if f.expertise_cause:
+        out.append(say[f"expertise_{f.expertise_cause}"])
+    if f.warranty_months:
+        out.append(say["warranty"])
+    if f.proof_defect_predates_transfer:
+        out.append(say["proof"])
+    return out
+
+
 def render_plain(f: RefundFacts, rng: random.Random) -> str:
     """An e-mail from the consumer: short, first person, no heading."""
     p = lx.person(rng)
@@ -92,22 +109,18 @@ def render_plain(f: RefundFacts, rng: random.Random) -> str:
         )
         took = _g(w, "отнёс", "отнесла")
         out.append(f"{fmt_date(r.handed_over, rng)} {took} телефон в ремонт ({r.defect}){term}{back}.")
-    if f.quality_check == "no_defect":
-        out.append("Магазин провёл проверку и написал, что неисправностей нет.")
-        if f.quality_check_disputed:
-            out.append(f"Я с этим {_g(w, 'не согласен', 'не согласна')}, телефон глючит постоянно.")
-    elif f.quality_check == "consumer_fault":
-        out.append(f"После проверки сервис заявил, что я {_g(w, 'нарушил', 'нарушила')} правила эксплуатации.")
-        if f.quality_check_disputed:
-            out.append(f"Я с этим {_g(w, 'не согласен', 'не согласна')} и {_g(w, 'заказал', 'заказала')} экспертизу.")
-    if f.expertise_cause == "consumer_fault":
-        out.append("Экспертиза показала, что причина в попавшей внутрь влаге.")
-    elif f.expertise_cause == "manufacturing":
-        out.append("Экспертиза подтвердила заводской брак.")
-    if f.warranty_months:
-        out.append(f"Гарантия на телефон {f.warranty_months} мес.")
-    if f.proof_defect_predates_transfer:
-        out.append(f"Эксперт написал, что дефект был ещё до того, как я {_g(w, 'получил', 'получила')} телефон.")
+    agree = _g(w, "не согласен", "не согласна")
+    out += _findings(
+        f,
+        no_defect="Магазин провёл проверку и написал, что неисправностей нет.",
+        no_defect_disputed=f"Я с этим {agree}, телефон глючит постоянно.",
+        consumer_fault=f"После проверки сервис заявил, что я {_g(w, 'нарушил', 'нарушила')} правила эксплуатации.",
+        consumer_fault_disputed=f"Я с этим {agree} и {_g(w, 'заказал', 'заказала')} экспертизу.",
+        expertise_consumer_fault="Экспертиза показала, что причина в попавшей внутрь влаге.",
+        expertise_manufacturing="Экспертиза подтвердила заводской брак.",
+        warranty=f"Гарантия на телефон {f.warranty_months} мес.",
+        proof=f"Эксперт написал, что дефект был ещё до того, как я {_g(w, 'получил', 'получила')} телефон.",
+    )
     out.append(rng.choice(["Прошу вернуть мне деньги за телефон.", "Верните, пожалуйста, деньги за телефон."]))
     out += ["", f"{p.first} {p.surname}, {lx.phone_number(rng)}", fmt_date(f.claim_date, rng)]
     return lx.tidy("\n".join(out))
@@ -171,22 +184,21 @@ def render_legal(f: RefundFacts, rng: random.Random) -> str:
             else "; до настоящего времени товар из ремонта не возвращён"
         )
         out.append(f"{fmt_date(r.handed_over, rng)} товар передан на гарантийный ремонт ({r.defect}){term}{back}.")
-    if f.quality_check == "no_defect":
-        out.append("По итогам проверки качества, проведённой продавцом, недостаток не обнаружен.")
-        if f.quality_check_disputed:
-            out.append(f"{buyer} с результатами проверки не согласен.")
-    elif f.quality_check == "consumer_fault":
-        out.append("В акте проверки качества сервисный центр сослался на нарушение Покупателем правил эксплуатации.")
-        if f.quality_check_disputed:
-            out.append(f"{buyer} оспорил данный вывод, проведена экспертиза товара.")
-    if f.expertise_cause == "consumer_fault":
-        out.append("Заключением эксперта установлено, что недостаток возник вследствие попадания жидкости.")
-    elif f.expertise_cause == "manufacturing":
-        out.append("Заключением эксперта установлен производственный характер недостатка.")
-    if f.warranty_months:
-        out.append(f"Гарантийный срок на товар составляет {f.warranty_months} {months_word(f.warranty_months)}.")
-    if f.proof_defect_predates_transfer:
-        out.append("Экспертом установлено, что недостаток возник до передачи товара Покупателю.")
+    out += _findings(
+        f,
+        no_defect="По итогам проверки качества, проведённой продавцом, недостаток не обнаружен.",
+        no_defect_disputed=f"{buyer} с результатами проверки не согласен.",
+        consumer_fault=(
+            "В акте проверки качества сервисный центр сослался на нарушение Покупателем правил эксплуатации."
+        ),
+        consumer_fault_disputed=f"{buyer} оспорил данный вывод, проведена экспертиза товара.",
+        expertise_consumer_fault=(
+            "Заключением эксперта установлено, что недостаток возник вследствие попадания жидкости."
+        ),
+        expertise_manufacturing="Заключением эксперта установлен производственный характер недостатка.",
+        warranty=f"Гарантийный срок на товар составляет {f.warranty_months} {months_word(f.warranty_months or 0)}.",
+        proof="Экспертом установлено, что недостаток возник до передачи товара Покупателю.",
+    )
     out.append(
         "На основании ст. 18 Закона РФ от 07.02.1992 № 2300-1 «О защите прав потребителей» требуем "
         "расторгнуть договор купли-продажи и возвратить уплаченную за товар сумму в течение 10 дней."
