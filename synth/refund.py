@@ -421,12 +421,19 @@ def render_letter(f: RefundFacts, rng: random.Random, register: str = "formal") 
 
 
 def generate_refund_cases(
-    seed: int, per_scenario: int, families: tuple[int, ...] = ALL_FAMILIES, registers: tuple[str, ...] = ("formal",)
+    seed: int,
+    per_scenario: int,
+    families: tuple[int, ...] = ALL_FAMILIES,
+    registers: tuple[str, ...] = ("formal",),
+    scenarios: tuple[str, ...] | None = None,
 ) -> list[RefundCase]:
     """``families``: the wording families of the consumers' accounts (``synth.refund_accounts``);
-    ``registers``: the letters' registers (``formal``, ``plain``, ``legal``), one drawn per case."""
+    ``registers``: the letters' registers (``formal``, ``plain``, ``legal``), one drawn per case;
+    ``scenarios``: only these (each scenario has its own random stream, so its cases do not change)."""
     cases = []
     for name, build in SCENARIOS.items():
+        if scenarios is not None and name not in scenarios:
+            continue
         rng = random.Random(f"{seed}/refund/{name}")
         told = random.Random(f"{seed}/refund/{name}/account")  # the facts stay as without accounts
         style = random.Random(f"{seed}/refund/{name}/register")

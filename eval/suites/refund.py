@@ -56,12 +56,13 @@ FACTS = (
 
 
 ACCOUNT_SCENARIOS = ("misuse_told", "innocent_account_told")
+ACCOUNT_PER_SCENARIO = 150  # more than PER_SCENARIO: a rate over 80 letters moves by 5 points
 
 
 def _account_cases(seed: int, families: tuple[int, ...]):
     from synth.refund import generate_refund_cases
 
-    return [c for c in generate_refund_cases(seed, PER_SCENARIO, families) if c.scenario in ACCOUNT_SCENARIOS]
+    return generate_refund_cases(seed, ACCOUNT_PER_SCENARIO, families, scenarios=ACCOUNT_SCENARIOS)
 
 
 def register_figures(cases, model) -> dict[str, float]:
@@ -259,7 +260,7 @@ class RefundSuite(Evaluator):
         )
         account_rows = []
         for label, family_cases in (
-            ("held-out wording family", [c for c in cases if c.scenario in ACCOUNT_SCENARIOS]),
+            ("held-out wording family", _account_cases(HELD_OUT_SEED + ctx.seed, HELD_OUT_FAMILIES)),
             ("training wording families", _account_cases(HELD_OUT_SEED + ctx.seed, TRAIN_FAMILIES)),
         ):
             for name, m in (("rules + account", model), ("rules only", rules_only)):

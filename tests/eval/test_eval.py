@@ -133,6 +133,7 @@ def test_refund_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
     from eval.suites import refund
 
     monkeypatch.setattr(refund, "PER_SCENARIO", 4)
+    monkeypatch.setattr(refund, "ACCOUNT_PER_SCENARIO", 6)
     ctx = EvalContext(data_dir=None, real_dir=None, models_dir=tmp_path / "no-models", classify_encoder="navec")
     (tmp_path / "no-models").mkdir()
     run = run_suite(refund.RefundSuite(), ctx, tmp_path / "runs")
