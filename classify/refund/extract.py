@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from classify.refund.facts import RefundFacts, Repair, Span
+from classify.refund.facts import ACCOUNT_MAX_CHARS, RefundFacts, Repair, Span
 from ingest.values import Found, find_dates, parse_money
 
 NUMBER_WORDS = {
@@ -90,7 +90,13 @@ def _account(text: str, sentences: list[tuple[int, str]], read: set[int]) -> str
         plain = not _DEMAND.search(s) and not _CONTACT.search(s) and "___" not in s
         return body and plain and len(s.split()) >= 3
 
-    rest = [s.strip() for off, s in sentences if told(off, s)]
+    rest, size = [], 0
+    for off, s in sentences:
+        if told(off, s):
+            size += len(s.strip()) + 1
+            if size > ACCOUNT_MAX_CHARS:
+                break
+            rest.append(s.strip())
     return " ".join(rest) or None
 
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+ACCOUNT_MAX_CHARS = 20_000  # a letter's account beyond this is cut at a sentence end
+
 
 class Span(BaseModel):
     start: int
@@ -46,7 +48,7 @@ class RefundFacts(BaseModel):
     return_terms_in_writing: bool | None = None
     # The consumer's own words on how the defect arose (an intake form's free text; from a letter,
     # what it says beyond the facts read from it). The rules do not read it; the learned layer does.
-    account: str | None = Field(None, max_length=20_000)
+    account: str | None = Field(None, max_length=ACCOUNT_MAX_CHARS)
     spans: dict[str, Span] = Field(default_factory=dict)
 
     def claimed_defect(self) -> bool | None:

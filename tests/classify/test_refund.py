@@ -215,6 +215,12 @@ def test_the_account_is_what_a_letter_says_beyond_its_facts():
     assert extract_facts(letter.replace("Накануне я уронил его в бассейн. Чек я сохранил.\n", "")).account is None
 
 
+def test_a_long_account_is_cut_at_a_sentence_end_not_refused():
+    letter = "ПРЕТЕНЗИЯ\n" + "Телефон я берёг и носил в чехле каждый день. " * 2000 + "\n01.02.2024"
+    account = extract_facts(letter).account
+    assert 19_000 < len(account) <= 20_000 and account.endswith("день.")
+
+
 def test_generated_letters_carry_their_accounts_in_the_requested_wording():
     from synth.refund_accounts import HELD_OUT_FAMILIES, INNOCENT, MISUSE, NEUTRAL, TRAIN_FAMILIES, feminine
 
