@@ -105,10 +105,10 @@ def extract_facts(text: str) -> RefundFacts:
     f: dict = {"repairs": []}
     spans: dict[str, Span] = {}
     read: set[int] = set()  # offsets of the sentences a fact was read from
-    current = [-1]
+    current = -1  # the sentence being read
 
     def keep(name: str, value, start: int, end: int) -> None:
-        read.add(current[0])
+        read.add(current)
         if f.get(name) is None:
             f[name] = value
             spans[name] = Span(start=start, end=end, text=text[start:end])
@@ -117,11 +117,11 @@ def extract_facts(text: str) -> RefundFacts:
     sentences = _sentences(text)
     # The claim is dated where the letter is signed: the last date in it.
     if dated:
-        current[0] = max((o for o, _ in sentences if o <= dated[-1].start), default=-1)
+        current = max((o for o, _ in sentences if o <= dated[-1].start), default=-1)
         keep("claim_date", dated[-1].value, dated[-1].start, dated[-1].end)
     relative_found = None
     for off, s in sentences:
-        current[0] = off
+        current = off
         dates = [Found(d.value, d.start - off, d.end - off) for d in dated if off <= d.start and d.end <= off + len(s)]
         if _has(r"приобр[её]л|купил|покупк[аеиу]|оформил[аи]? заказ|доставлен", s) and not _has(r"после покупки", s):
             if dates:
@@ -160,7 +160,7 @@ def extract_facts(text: str) -> RefundFacts:
                 keep("defect_found_date", dates[0].value, off + dates[0].start, off + dates[0].end)
             elif rel:
                 relative_found = (rel[0], off + rel[1], off + rel[2])
-        if _has(r"несущественн|(?<!не)устранимы|несложн", s):
+        if _has(r"несущественн|(?<!не)устраним|несложн", s):
             keep("significant_defect", False, off, off + len(s))
         elif _has(r"существенн", s) and not _has(r"не является существенн", s):
             keep("significant_defect", True, off, off + len(s))

@@ -5,9 +5,9 @@ invalid.
 The account (``RefundFacts.account``: an intake form's free text, or what a letter says beyond
 the facts read from it) is read by a text block: a sentence classifier (the default encoder's
 embeddings with lemmatised TF-IDF, ``CategoryClassifier``) trained on the accounts of cases that
-no rule decided, whose most suspicious sentence becomes one feature of the final model. Its score
-for the final model's training comes from folds it was not trained on, so the final model learns
-how far to trust it on unseen cases.
+no rule decided; the lowest and highest of its sentence scores are two features of the final model.
+Those scores come, for the final model's training, from folds the classifier was not trained on,
+so the final model learns how far to trust it on unseen cases.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class RefundModel:
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.linear_model import LogisticRegression
 
+        from classify.profiles import encoder_spec
         from classify.refund.verdict import evaluate_rules
 
         evaluated = [evaluate_rules(c.facts) for c in cases]
@@ -111,33 +112,22 @@ class RefundModel:
             "train_size": len(cases),
             "positives": int(y.sum()),
             "text_block": self.text_model is not None,
-            "encoder": _encoder_spec(encoder) if self.text_model is not None else None,
+            "encoder": encoder_spec(encoder) if self.text_model is not None else None,
             "encoder_version": encoder.version if encoder is not None and self.text_model is not None else None,
             "created_at": now_iso(),
         }
         return self
 
-    def _sentence_scores(self, facts: RefundFacts) -> list[tuple[str, float]]:
+    def explain(self, facts: RefundFacts, timeline: Timeline, states: dict) -> tuple[float, str | None]:
+        """(probability of invalidity, the account's most suspect sentence when the text block finds
+        one more likely invalid than not: what a reviewer should read first). The account is
+        encoded once."""
         sentences = _sentences(facts)
-        if self.text_model is None or not sentences:
-            return []
-        return list(zip(sentences, map(float, self.text_model.predict_proba(sentences)[:, 1]), strict=True))
-
-    def text_score(self, facts: RefundFacts) -> tuple[float, float] | None:
-        """The text block's (lowest, highest) probability of invalidity over the account's sentences."""
-        scores = [p for _, p in self._sentence_scores(facts)]
-        return (min(scores), max(scores)) if scores else None
-
-    def text_evidence(self, facts: RefundFacts) -> str | None:
-        """The account's most suspect sentence, when the text block finds one more likely invalid
-        than not: what a reviewer should read first."""
-        scores = self._sentence_scores(facts)
-        sentence, p = max(scores, key=lambda sp: sp[1]) if scores else (None, 0.0)
-        return sentence if p >= 0.5 else None
-
-    def probability(self, facts: RefundFacts, timeline: Timeline, states: dict) -> float:
-        x = features(facts, timeline, states, self.text_score(facts))[None, :]
-        return float(self.estimator.predict_proba(x)[0, 1])
+        scores = self.text_model.predict_proba(sentences)[:, 1] if self.text_model and sentences else None
+        text_score = None if scores is None else (float(scores.min()), float(scores.max()))
+        x = features(facts, timeline, states, text_score)[None, :]
+        evidence = sentences[int(scores.argmax())] if scores is not None and scores.max() >= 0.5 else None
+        return float(self.estimator.predict_proba(x)[0, 1]), evidence
 
     def save(self, folder: Path) -> None:
         import joblib
@@ -219,12 +209,6 @@ def _text_block(cases: list[TrainingCase], evaluated, encoder, seed: int):
     return scores, fit(range(len(cases)))
 
 
-def _encoder_spec(encoder) -> str | None:
-    from classify.profiles import encoder_spec
-
-    return encoder_spec(encoder)
-
-
 def training_cases(seed: int = 0, per_scenario: int = 40, families=None) -> list[TrainingCase]:
     """Generated history with a decided outcome (cases the history left open carry no label), each
     case twice: as structured facts and as the facts read from its letter, since the model sees
@@ -257,11 +241,18 @@ def load_refund_model(models_dir: Path) -> RefundModel:
 
 
 def prepare_refund_model(models_dir: Path, encoder=None, force: bool = False) -> tuple[Path, bool]:
-    """Train the shipped model (history seed 1) unless a current one is saved with the same encoder."""
+    """Train the shipped model (history seed 1) unless a current one is saved with the same encoder
+    (checked against ``encoder`` itself: no second copy of it is loaded)."""
     folder = refund_model_folder(models_dir)
+
+    def given(_name: str):
+        if encoder is None:
+            raise ArtifactError("the saved refund model reads accounts with an encoder; none was given")
+        return encoder
+
     if not force and (folder / "meta.json").exists():
         try:
-            model = load_refund_model(models_dir)
+            model = RefundModel.load(folder, given)
             if model.meta.get("encoder_version") == (encoder.version if encoder is not None else None):
                 return folder, False
         except ArtifactError:

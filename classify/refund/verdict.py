@@ -49,11 +49,12 @@ def evaluate_rules(facts: RefundFacts) -> tuple[Timeline, dict[str, bool | None]
 
 
 def assess(facts: RefundFacts, model=None) -> RefundVerdict:
-    """Apply P1..P9 and the review conditions; ``model`` (a RefundModel) adds the probability."""
+    """Apply P1..P9 and the review conditions; ``model`` (a RefundModel, or anything with its
+    ``explain``) adds the probability and the account's most suspect sentence."""
     timeline, states = evaluate_rules(facts)
     by_code = {r.code: r for r in RULES}
     fired = [by_code[c] for c, v in states.items() if v is True]
-    p = model.probability(facts, timeline, states) if model is not None else None
+    p, evidence = model.explain(facts, timeline, states) if model is not None else (None, None)
     if fired:
         reasons = [Reason(r.code, r.message, r.article) for r in fired]
         return RefundVerdict("likely_invalid", 1.0, reasons, facts, [], states)
@@ -75,7 +76,6 @@ def assess(facts: RefundFacts, model=None) -> RefundVerdict:
         if facts.quality_check is None:  # the seller's check settles whether the consumer caused it
             message += ": нужна проверка качества товара"
             missing.append("quality_check")
-        evidence = model.text_evidence(facts) if hasattr(model, "text_evidence") else None
         if evidence:
             message += f". Со слов потребителя: «{evidence.rstrip('.')}»"
         reasons = [Reason("MODEL", message + ".", "ст. 18 п. 5 Закона № 2300-1")]

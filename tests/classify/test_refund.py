@@ -108,11 +108,11 @@ def test_every_generated_scenario_gets_its_verdict(scenario):
 
 
 class FixedModel:
-    def __init__(self, p):
-        self.p = p
+    def __init__(self, p, evidence=None):
+        self.p, self.evidence = p, evidence
 
-    def probability(self, *_):
-        return self.p
+    def explain(self, *_):
+        return self.p, self.evidence
 
 
 def test_learned_layer_never_contradicts_a_fired_rule():
@@ -126,6 +126,8 @@ def test_learned_layer_sends_doubtful_valid_cases_to_review():
     assert v.missing_facts == ["quality_check"]  # the check that settles a doubt about the cause
     checked = assess(facts(quality_check="defect_confirmed"), FixedModel(0.9))
     assert checked.verdict == "needs_review" and checked.missing_facts == []
+    told = assess(facts(), FixedModel(0.9, "Телефон упал в воду."))
+    assert told.reasons[0].message.endswith("Со слов потребителя: «Телефон упал в воду».")
     assert assess(facts(), FixedModel(0.1)).verdict == "likely_valid"
 
 
@@ -324,3 +326,5 @@ def test_everyday_wording_of_facts():
     repairs = [(r.handed_over, r.returned, r.agreed_term_days) for r in f.repairs]
     assert repairs == [(D(2024, 3, 22), D(2024, 5, 10), 30)]
     assert f.claim_date == D(2024, 5, 15) and f.account is None  # the signature's phone is not an account
+    for said, significant in (("поломка устранимая", False), ("недостаток устранимый", False), ("неустранимый", None)):
+        assert extract_facts(f"В сервисе сказали: {said}.").significant_defect is significant, said
