@@ -16,7 +16,7 @@ from ingest.doctypes import DocTypeClassifier, embed_heads, title_zone
 from ingest.types import Document, Page
 from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
-FORMAT_VERSION = 4  # 4: the n-gram answer stands where it is sure (ngram_sure)
+FORMAT_VERSION = 5  # 4: the n-gram answer stands where it is sure (ngram_sure); 5: title-line embedding
 FOLDER = "doctype"
 EMBEDDINGS_FILE = "generated_heads.npy"  # embeddings of the generated training texts, reused on retraining
 # A page whose own type the model names with at least this confidence, and differs from the running
@@ -191,9 +191,9 @@ def prepare_doctype(
     if enc is not None:
         cached = folder / EMBEDDINGS_FILE
         base = np.load(cached) if current and cached.is_file() else None
-        if base is None or base.shape != (len(records), enc.dim):
+        if base is None or base.shape != (len(records), 2 * enc.dim):
             base = embed_heads(enc, [r["text"] for r in records], progress=True)
-        more = embed_heads(enc, [r["text"] for r in extra]) if extra else np.zeros((0, enc.dim), np.float32)
+        more = embed_heads(enc, [r["text"] for r in extra]) if extra else np.zeros((0, 2 * enc.dim), np.float32)
         embeddings = np.vstack([base, more])
     # family -1: always in training, never the calibration family
     model = train_doctype_model(records + extra, encoder=enc, embeddings=embeddings)

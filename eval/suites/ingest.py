@@ -165,10 +165,10 @@ class DocTypeSuite(Evaluator):
         heads = None
         if encoder is not None:
             heads = cached_array(
-                ctx, f"doctype-heads{HEAD_CHARS}-{encoder.name}-{encoder.version}", [r["text"] for r in records],
+                ctx, f"doctype-heads{HEAD_CHARS}-title-{encoder.name}-{encoder.version}", [r["text"] for r in records],
                 lambda texts: embed_heads(encoder, texts, progress=True),
             )  # fmt: skip
-        y_true, y_pred, y_noisy, y_ngram, y_fused, embedded, groups = [], [], [], [], [], [], []
+        y_true, y_pred, y_noisy, y_ngram, y_fused, y_untitled, embedded, groups = [], [], [], [], [], [], [], []
         rows = []
         rng = random.Random(ctx.seed)
         for family in sorted({r["family"] for r in records}):
@@ -190,6 +190,9 @@ class DocTypeSuite(Evaluator):
                 sure, clf.ngram_sure = clf.ngram_sure, 1.01
                 y_fused += [t for t, _ in model.predict(texts, heads[idx])]
                 clf.ngram_sure = sure
+                weight, clf.title_embedding_weight = clf.title_embedding_weight, 0.0  # without the title line
+                y_untitled += [t for t, _ in model.predict(texts, heads[idx])]
+                clf.title_embedding_weight = weight
             rows.append([family, len(test), accuracy_score(gold, pred), f1_score(gold, pred, average="macro")])
         labels = sorted(set(y_true))
         metrics = {
@@ -204,6 +207,7 @@ class DocTypeSuite(Evaluator):
         if embedded:
             metrics["heldout_family_embedded_share"] = round(float(np.mean(embedded)), 4)
             metrics["heldout_family_all_fused_macro_f1"] = round(f1_score(y_true, y_fused, average="macro"), 4)
+            metrics["heldout_family_no_title_macro_f1"] = round(f1_score(y_true, y_untitled, average="macro"), 4)
         out = EvalOutput(metrics=metrics, versions={"encoder": f"{encoder.name}@{encoder.version}"} if encoder else {})
         out.sections.append(
             (

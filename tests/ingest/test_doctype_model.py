@@ -1,5 +1,6 @@
-"""The document-type model: n-grams fused with the shipped int8 e5 over the document's head; the
-encoder is loaded by name with the model and a model trained with another encoder is refused."""
+"""The document-type model: n-grams fused with the shipped int8 e5 over the document's head and
+its title line; the encoder is loaded by name with the model and a model trained with another
+encoder is refused."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from ingest.doctypes import embed_heads
+from ingest.doctypes import embed_heads, title_line
 from ingest.documents import DocTypeModel, train_doctype_model, training_records
 from models.encoders import load_encoder
 from models.registry import ArtifactError
@@ -27,16 +28,26 @@ def test_fused_model_round_trips_with_its_encoder(models_dir, small_records, tmp
     test = [r for r in small_records if r["family"] == 3]
     texts = [r["text"] for r in test]
     heads = embed_heads(int8, texts)
-    assert heads.shape == (len(texts), int8.dim)
+    assert heads.shape == (len(texts), 2 * int8.dim)
+    # the second half is the title line's own embedding
+    np.testing.assert_allclose(heads[:, int8.dim :], int8.encode_documents([title_line(t) for t in texts]))
     proba = model.classifier.predict_proba(texts, heads)
     # Precomputed embeddings and the attached encoder give the same answer.
     np.testing.assert_allclose(proba, model.classifier.predict_proba(texts), atol=1e-5)
     assert np.allclose(proba.sum(1), 1.0)
-    # Both parts count: the fused answer is neither the n-gram model's nor the embedding model's.
+    # Every part counts: the fused answer is neither the n-gram model's nor the head model's, and
+    # it moves when the title model's weight is taken away.
     ngram = model.classifier.predict_proba_ngrams(texts)
-    dense = model.classifier.embedding_model_.predict_proba(heads)
+    dense = model.classifier.embedding_model_.predict_proba(heads[:, : int8.dim])
     assert np.allclose(ngram.sum(1), 1.0)
     assert np.abs(proba - ngram).max() > 0.05 and np.abs(proba - dense).max() > 0.05
+    clf = model.classifier
+    sure, weight = clf.ngram_sure, clf.title_embedding_weight
+    clf.ngram_sure = 1.01  # fuse every text, so the title model's share shows
+    fused = clf.predict_proba(texts, heads)
+    clf.title_embedding_weight = 0.0
+    assert np.abs(fused - clf.predict_proba(texts, heads)).max() > 0.02
+    clf.ngram_sure, clf.title_embedding_weight = sure, weight
 
     folder = tmp_path / "models" / "doctype"
     folder.parent.mkdir()
@@ -115,10 +126,23 @@ def test_only_documents_the_ngrams_are_unsure_of_are_embedded(models_dir, small_
 
     clf.encoder = Counting()
     proba = clf.predict_proba(texts)
-    assert len(seen) == (~sure).sum()
+    assert len(seen) == 2 * (~sure).sum()  # each unsure text's head and its title line
     np.testing.assert_array_equal(clf.embeds(texts), ~sure)
     np.testing.assert_allclose(proba[sure], ngram[sure])
     clf.ngram_sure = 1.01
     fused = clf.predict_proba(texts, heads)
     np.testing.assert_allclose(proba[~sure], fused[~sure], atol=1e-5)
     assert np.abs(fused[sure] - ngram[sure]).max() > 1e-3
+
+
+def test_title_line_passes_over_debris_and_prefers_capitals():
+    # OCR debris and an annex reference above the title: the title set in capitals is chosen
+    scan = "a\u201d i,\n|\nПриложение к Договору купли-продажи от 21 января\nАКТ\nприёма-передачи автомобиля"
+    assert title_line(scan) == "АКТ"
+    assert title_line("ДОГОВОР № 2/31\nаренды квартиры") == "ДОГОВОР № 2/31"
+    # no line in capitals: the first line with a word
+    assert title_line("=:\nДоверенность на получение товара\nг. Томск") == "Доверенность на получение товара"
+    # a line in capitals past the first five lines with words does not count
+    late = "\n".join(["Строка текста"] * 5 + ["ЗАГОЛОВОК"])
+    assert title_line(late) == "Строка текста"
+    assert title_line("") == title_line("| 4 =") == ""
