@@ -141,6 +141,26 @@ REAL_TYPES_EXTENDED = {**REAL_TYPES, 1: "contract", 3: "other", 5: "other", 6: "
                        11: "other"}  # fmt: skip
 
 
+def _misread_families(predictions: list[dict], share: float = 0.25) -> str:
+    """The (type, family) groups with at least ``share`` of their documents misread, worst first:
+    what each was read as, and its title line, so a reader sees which wording the model missed."""
+    from collections import Counter, defaultdict
+
+    groups = defaultdict(list)
+    for p in predictions:
+        groups[(p["gold"], p["family"])].append(p)
+    rows = []
+    for (gold, family), items in groups.items():
+        wrong = [p for p in items if p["pred"] != gold]
+        if len(wrong) >= share * len(items):
+            read_as, _ = Counter(p["pred"] for p in wrong).most_common(1)[0]
+            rows.append([gold, family, f"{len(wrong)}/{len(items)}", read_as, wrong[0]["title"][:60]])
+    rows.sort(key=lambda r: -int(r[2].split("/")[0]))
+    if not rows:
+        return f"No type's family had {share:.0%} of its documents misread."
+    return markdown_table(["type", "family", "misread", "mostly read as", "title line of one"], rows)
+
+
 class DocTypeSuite(Evaluator):
     """Leave-one-family-out on the generated document texts (train on five template families, test
     on the sixth, every family in turn), the same on OCR-noised texts, package splitting on the
@@ -156,7 +176,7 @@ class DocTypeSuite(Evaluator):
 
         from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-        from ingest.doctypes import HEAD_CHARS, embed_heads, ocr_noise
+        from ingest.doctypes import HEAD_CHARS, embed_heads, ocr_noise, title_line
         from ingest.documents import train_doctype_model, training_records
         from models.encoders import load_encoder
 
@@ -169,14 +189,15 @@ class DocTypeSuite(Evaluator):
                 lambda texts: embed_heads(encoder, texts, progress=True),
             )  # fmt: skip
         y_true, y_pred, y_noisy, y_ngram, y_fused, y_untitled, embedded, groups = [], [], [], [], [], [], [], []
-        rows = []
+        rows, predictions = [], []
         rng = random.Random(ctx.seed)
         for family in sorted({r["family"] for r in records}):
             model = train_doctype_model(records, holdout_family=family, encoder=encoder, embeddings=heads)
             idx = [i for i, r in enumerate(records) if r["family"] == family]
             test = [records[i] for i in idx]
             texts = [r["text"] for r in test]
-            pred = [t for t, _ in model.predict(texts, heads[idx] if heads is not None else None)]
+            typed = model.predict(texts, heads[idx] if heads is not None else None)
+            pred = [t for t, _ in typed]
             noisy = [t for t, _ in model.predict([ocr_noise(t, rng, 0.05) for t in texts])]
             gold = [r["doc_type"] for r in test]
             y_true += gold
@@ -194,6 +215,11 @@ class DocTypeSuite(Evaluator):
                 y_untitled += [t for t, _ in model.predict(texts, heads[idx])]
                 clf.title_embedding_weight = weight
             rows.append([family, len(test), accuracy_score(gold, pred), f1_score(gold, pred, average="macro")])
+            predictions += [
+                {"part": "heldout_family", "id": r["id"], "family": family, "gold": r["doc_type"], "pred": t,
+                 "confidence": round(float(conf), 4), "title": title_line(r["text"])}
+                for r, (t, conf) in zip(test, typed, strict=True)
+            ]  # fmt: skip
         labels = sorted(set(y_true))
         metrics = {
             "heldout_family_accuracy": round(accuracy_score(y_true, y_pred), 4),
@@ -208,7 +234,11 @@ class DocTypeSuite(Evaluator):
             metrics["heldout_family_embedded_share"] = round(float(np.mean(embedded)), 4)
             metrics["heldout_family_all_fused_macro_f1"] = round(f1_score(y_true, y_fused, average="macro"), 4)
             metrics["heldout_family_no_title_macro_f1"] = round(f1_score(y_true, y_untitled, average="macro"), 4)
-        out = EvalOutput(metrics=metrics, versions={"encoder": f"{encoder.name}@{encoder.version}"} if encoder else {})
+        out = EvalOutput(
+            metrics=metrics,
+            predictions=predictions,
+            versions={"encoder": f"{encoder.name}@{encoder.version}"} if encoder else {},
+        )
         out.sections.append(
             (
                 "Held-out template families (train on the other five)",
@@ -221,6 +251,7 @@ class DocTypeSuite(Evaluator):
         out.sections.append(
             ("Per type F1 (pooled)", markdown_table(["type", "F1"], list(zip(labels, per_class, strict=True))))
         )
+        out.sections.append(("Misread template families", _misread_families(predictions)))
         matrix = confusion_matrix(y_true, y_pred, labels=labels)
         out.plots["doctype_confusion.png"] = lambda p: plot_confusion(p, matrix, labels, "document types, held-out")
         if ctx.data_dir is not None:
@@ -281,6 +312,11 @@ class DocTypeSuite(Evaluator):
         text = {p.file: p.text for p in pages}
         ours = [t for t, _ in model.predict([text.get(s.file, "") for s in scans])]
         theirs = [t for t, _ in model.predict([s.ocr_text for s in scans])]
+        out.predictions += [
+            {"part": "real_phone_scan", "id": Path(s.file).name, "gold": REAL_TYPES_EXTENDED[s.doc_type_id],
+             "pred": a, "pred_provided_ocr": b}
+            for s, a, b in zip(scans, ours, theirs, strict=True)
+        ]  # fmt: skip
         rows = []
         for name, mapping in (("shared types", REAL_TYPES), ("all 11 types", REAL_TYPES_EXTENDED)):
             idx = [i for i, s in enumerate(scans) if s.doc_type_id in mapping]

@@ -146,3 +146,37 @@ def test_refund_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
     for register in ("formal", "plain", "legal"):  # letters by register, the last never fitted to
         assert 0.0 < m[f"register_{register}_verdict_accuracy"] <= 1.0
         assert m[f"register_{register}_min_fact_accuracy"] <= m[f"register_{register}_fact_price_accuracy"]
+
+
+def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
+    """Leave-one-family-out with the shipped int8 encoder on 3 texts per (type, family): every
+    held-out document gets a prediction with its family, the model without the title line is
+    scored beside it, and the report names the misread families."""
+    from eval.suites.ingest import DocTypeSuite
+
+    monkeypatch.setattr(DocTypeSuite, "per_family", 3)
+    ctx = EvalContext(data_dir=None, real_dir=None, models_dir=models_dir)
+    run = run_suite(DocTypeSuite(), ctx, tmp_path / "runs")
+    m = json.loads((run / "metrics.json").read_text())["metrics"]
+    assert 0.0 < m["heldout_family_macro_f1"] <= 1.0 and 0.0 < m["heldout_family_no_title_macro_f1"] <= 1.0
+    preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+    assert len(preds) == len({p["id"] for p in preds}) == 14 * 6 * 3
+    assert all(f"-f{p['family']}-" in p["id"] and 0.0 <= p["confidence"] <= 1.0 for p in preds)
+    accuracy = sum(p["pred"] == p["gold"] for p in preds) / len(preds)
+    assert accuracy == pytest.approx(m["heldout_family_accuracy"], abs=1e-4)
+    assert "Misread template families" in (run / "report.md").read_text()
+
+
+def test_misread_families_lists_the_families_mostly_misread():
+    from eval.suites.ingest import _misread_families
+
+    preds = [{"gold": "contract", "family": 1, "pred": "receipt", "title": "ДОГОВОР КУПЛИ-ПРОДАЖИ"}] * 3
+    preds += [{"gold": "contract", "family": 1, "pred": "contract", "title": "ДОГОВОР КУПЛИ-ПРОДАЖИ"}]
+    preds += [{"gold": "passport", "family": 0, "pred": "passport", "title": "ПАСПОРТ"}] * 4
+    preds += [{"gold": "receipt", "family": 2, "pred": "other", "title": "ЧЕК"}] + [
+        {"gold": "receipt", "family": 2, "pred": "receipt", "title": "ЧЕК"}
+    ] * 9
+    table = _misread_families(preds)
+    assert "| contract | 1 | 3/4 | receipt | ДОГОВОР КУПЛИ-ПРОДАЖИ |" in table
+    assert "passport" not in table and "| receipt | 2 |" not in table  # 0/4 and 1/10 are under 25 %
+    assert "No type" in _misread_families(preds[4:8])
