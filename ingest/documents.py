@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.doctypes import DocTypeClassifier, embed_heads, title_zone
+from ingest.doctypes import DocTypeClassifier, embed_heads, in_capitals, title_zone
 from ingest.types import Document, Page
 from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
@@ -213,8 +213,7 @@ def has_title(text: str) -> bool:
     """Whether a page opens like a document: a line in capitals near the top ("ДОВЕРЕННОСТЬ",
     "АКТ ПРИЁМА-ПЕРЕДАЧИ") or an addressee block ("Руководителю ...", "В ... от ...")."""
     for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:4]:
-        letters = [c for c in line if c.isalpha()]
-        if len(letters) >= 5 and sum(c.isupper() for c in letters) >= 0.8 * len(letters) and _TITLE_WORDS.search(line):
+        if in_capitals(line, min_letters=5) and _TITLE_WORDS.search(line):
             return True
         if re.match(r"(?:Руководителю|Генеральному директору|Директору|Финансовому уполномоченному|В\s)", line):
             return True

@@ -149,13 +149,16 @@ def _misread_families(predictions: list[dict], share: float = 0.25) -> str:
     groups = defaultdict(list)
     for p in predictions:
         groups[(p["gold"], p["family"])].append(p)
-    rows = []
+    misread = []
     for (gold, family), items in groups.items():
         wrong = [p for p in items if p["pred"] != gold]
         if len(wrong) >= share * len(items):
-            read_as, _ = Counter(p["pred"] for p in wrong).most_common(1)[0]
-            rows.append([gold, family, f"{len(wrong)}/{len(items)}", read_as, wrong[0]["title"][:60]])
-    rows.sort(key=lambda r: -int(r[2].split("/")[0]))
+            misread.append((gold, family, wrong, len(items)))
+    misread.sort(key=lambda m: -len(m[2]))
+    rows = []
+    for gold, family, wrong, n in misread:
+        read_as = Counter(p["pred"] for p in wrong).most_common(1)[0][0]
+        rows.append([gold, family, f"{len(wrong)}/{n}", read_as, wrong[0]["title"][:60]])
     if not rows:
         return f"No type's family had {share:.0%} of its documents misread."
     return markdown_table(["type", "family", "misread", "mostly read as", "title line of one"], rows)
