@@ -97,7 +97,8 @@ def embed_heads(encoder, texts: list[str], head_chars: int = HEAD_CHARS, progres
 
 class DocTypeClassifier(ClassifierMixin, BaseEstimator):
     """Word (1-2) and character (2-5, within words) TF-IDF, logistic regression, temperature;
-    with an ``encoder``, fused with a logistic regression over the embedding of the head."""
+    with an ``encoder``, fused with logistic regressions over the embeddings of the head and of the
+    title line (:func:`embed_heads`)."""
 
     def __init__(
         self,
