@@ -63,6 +63,7 @@ class ServiceState:
             from classify.refund.model import load_refund_model
             from ingest.documents import load_doctype_model
             from ingest.fields import natasha_models
+            from search.adapter import load_query_adapter
             from search.hybrid import DecisionIndex
 
             models_dir = self.settings.models_dir
@@ -77,7 +78,8 @@ class ServiceState:
                     self.profiles[folder.name] = load_profile(models_dir, folder.name)
                 except ArtifactError as exc:
                     log.warning("category profile %s not loaded: %s", folder.name, exc)
-            self.index = DecisionIndex(self.settings.data_dir / "search", self.encoder)
+            adapter = load_query_adapter(models_dir, self.encoder)
+            self.index = DecisionIndex(self.settings.data_dir / "search", self.encoder, adapter=adapter)
             self.load_seconds = time.perf_counter() - start
             log.info(
                 "models loaded in %.1f s (encoder %s, profiles %s, %d decisions)",

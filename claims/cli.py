@@ -131,6 +131,14 @@ def models_prepare(
         t0 = time.perf_counter()
         folder, trained = prepare_refund_model(settings.models_dir, encoder, force=force)
         typer.echo(f"refund: {'trained' if trained else 'up-to-date'} in {time.perf_counter() - t0:.1f} s -> {folder}")
+        from search.adapter import prepare_query_adapter
+
+        t0 = time.perf_counter()
+        search_encoder = encoder if settings.encoder == settings.classify_encoder else None
+        search_encoder = search_encoder or load_encoder(settings.encoder, settings.models_dir)
+        folder, trained = prepare_query_adapter(settings.models_dir, search_encoder, force=force)
+        status = "trained" if trained else "up-to-date"
+        typer.echo(f"search query adapter: {status} in {time.perf_counter() - t0:.1f} s -> {folder}")
         for name in DEFAULT_PROFILES:
             t0 = time.perf_counter()
             train, val = shipped_training_data(name)
@@ -502,6 +510,7 @@ def search_folder() -> Path:
 def open_decision_index(encoder: str | None = None, rebuild: bool = False, dense_kind: str = "auto"):
     """The index under the data folder, with the configured (or given) encoder."""
     from models.encoders import load_encoder
+    from search.adapter import load_query_adapter
     from search.hybrid import DecisionIndex
 
     settings = get_settings()
@@ -513,7 +522,7 @@ def open_decision_index(encoder: str | None = None, rebuild: bool = False, dense
             shutil.rmtree(folder / sub, ignore_errors=True)
     try:
         enc = load_encoder(encoder or settings.encoder, settings.models_dir)
-        index = DecisionIndex(folder, enc, dense_kind=dense_kind)
+        index = DecisionIndex(folder, enc, dense_kind=dense_kind, adapter=load_query_adapter(settings.models_dir, enc))
     except ArtifactError as exc:
         fail(str(exc))
     if rebuild:

@@ -64,3 +64,54 @@ def chunk_text(
         else:
             spans.extend(_windows(text, *pending, max_words, overlap))
     return [Passage(decision_id, i, text[a:b].strip(), a, b) for i, (a, b) in enumerate(spans)]
+
+
+# A sentence ends at . ! ? or … followed by a space and a capital letter, a digit or an opening
+# quote, unless the word before the stop is a short abbreviation ("ст.", "п.", "г.", "руб.") or an
+# initial ("К.В. Корнеев").
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(А-ЯЁA-Z0-9])")
+_ABBREVIATION = re.compile(r"(?:^|[\s.])(?:[а-яёa-z]{1,3}|[А-ЯЁA-Z]|руб|коп|тыс|млн|др|т\.е|т\.д|им)\.$")
+SENTENCE_MAX_WORDS = 60
+#: What the decision index's passages are; an index made with another scheme is re-chunked.
+CHUNKING = "sentences-1"
+SENTENCE_MIN_WORDS = 4  # a shorter sentence ("УСТАНОВИЛ:", "РЕШЕНИЕ") joins the next one
+
+
+def _sentence_spans(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    spans, start = [], a
+    for m in _SENTENCE_END.finditer(text, a, b):
+        if _ABBREVIATION.search(text, start, m.start()):
+            continue
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, b))
+    return [(x, y) for x, y in spans if text[x:y].strip()]
+
+
+def chunk_sentences(
+    decision_id: str,
+    text: str,
+    max_words: int = SENTENCE_MAX_WORDS,
+    min_words: int = SENTENCE_MIN_WORDS,
+) -> list[Passage]:
+    """Passages of one sentence each (a short one joined to the next, a long one cut into
+    overlapping windows), covering the whole text in order.
+
+    A decision states its dispute in one sentence among many of standard wording; embedded
+    alone, that sentence keeps its meaning instead of being averaged into a paragraph's."""
+    spans: list[tuple[int, int]] = []
+    pending: int | None = None
+    for pa, pb in _paragraph_spans(text):
+        for a, b in _sentence_spans(text, pa, pb):
+            if pending is not None:
+                a, pending = pending, None
+            if len(_WORD.findall(text[a:b])) < min_words:
+                pending = a
+                continue
+            spans.extend(_windows(text, a, b, max_words, max_words // 5))
+    if pending is not None:
+        if spans:
+            spans[-1] = (spans[-1][0], len(text.rstrip()))
+        else:
+            spans.append((pending, len(text.rstrip())))
+    return [Passage(decision_id, i, text[a:b].strip(), a, b) for i, (a, b) in enumerate(spans)]

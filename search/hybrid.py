@@ -13,7 +13,8 @@ from tqdm.auto import tqdm
 
 from models.encoders import Encoder
 from models.registry import ArtifactError
-from search.chunking import chunk_text
+from search.adapter import QueryAdapter
+from search.chunking import CHUNKING, chunk_sentences
 from search.dense import DenseIndex
 from search.lexical import LexicalIndex
 from search.organisations import OrganisationNames
@@ -69,9 +70,20 @@ def indexed_text(r: DecisionRecord) -> str:
 class DecisionIndex:
     """All of search behind one object: open it once, share it (the API keeps one)."""
 
-    def __init__(self, folder: Path, encoder: Encoder, dense_kind: str = "auto", ivf_threshold: int = 200_000):
+    def __init__(
+        self,
+        folder: Path,
+        encoder: Encoder,
+        dense_kind: str = "auto",
+        ivf_threshold: int = 200_000,
+        adapter: QueryAdapter | None = None,
+    ):
         self.folder = Path(folder)
         self.encoder = encoder
+        self.adapter = adapter  # maps query vectors (search.adapter); None searches with them as they are
+        self.chunking = CHUNKING
+        if adapter is not None and adapter.meta.get("encoder_version") != encoder.version:
+            raise ArtifactError("the query adapter was trained with another encoder than the index's")
         self._orgs: OrganisationNames | None = None
         self._orgs_stamp = -1
         self.store = DecisionStore(self.folder / "decisions.sqlite")
@@ -101,6 +113,17 @@ class DecisionIndex:
                 self.lexical.count,
             )
             self.reset_indexes()
+        made_with = self._chunking_file().read_text().strip() if self._chunking_file().exists() else "paragraphs"
+        if made_with != CHUNKING:
+            if self.dense.count:
+                # Another passage scheme: embed the stored decisions again (`claims index build`
+                # and `make serve` index what is pending).
+                log.warning("the index was chunked as %r, this code chunks as %r: re-indexing", made_with, CHUNKING)
+                self.reset_indexes()
+            self.save()
+
+    def _chunking_file(self) -> Path:
+        return self.folder / "chunking.txt"
 
     def reset_indexes(self) -> None:
         """Empty both indexes and mark every decision for re-indexing (vectors stay cached)."""
@@ -163,7 +186,7 @@ class DecisionIndex:
                 group = pending[start : start + batch]
                 # Passages left by an interrupted run are dropped and made again.
                 self._remove_pids(self.store.drop_passages([r.id for r in group]))
-                passages = [p for r in group for p in chunk_text(r.id, indexed_text(r))]
+                passages = [p for r in group for p in chunk_sentences(r.id, indexed_text(r))]
                 pids = self.store.add_passages(passages)
                 texts = [p.text for p in passages]
                 vectors = self._embed(texts, stats)
@@ -199,6 +222,24 @@ class DecisionIndex:
     def save(self) -> None:
         self.dense.save(self.folder / "dense")
         self.lexical.save(self.folder / "lexical")
+        tmp = self._chunking_file().with_suffix(".tmp")
+        tmp.write_text(CHUNKING)
+        tmp.replace(self._chunking_file())
+
+    def passage_vectors(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Every indexed passage's vector (from the embedding cache), the row of its decision in
+        the returned id list, and that list: what a query adapter trains against."""
+        pids, hashes = [], []
+        for batch in self.store.iter_passages():
+            pids += [p for p, _ in batch]
+            hashes += [text_hash(t) for _, t in batch]
+        owner_ids = self.store.passages(pids, with_text=False)
+        cached = self.store.cached_vectors(list(set(hashes)), self.encoder_key)
+        ids = sorted({owner_ids[p][0] for p in pids})
+        row = {d: i for i, d in enumerate(ids)}
+        vectors = np.stack([cached[h] for h in hashes]) if hashes else np.zeros((0, self.encoder.dim), np.float32)
+        owners = np.array([row[owner_ids[p][0]] for p in pids], dtype=np.int64)
+        return vectors.astype(np.float32), owners, ids
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -235,7 +276,7 @@ class DecisionIndex:
         mode: str = "hybrid",
         weights: FusionWeights | None = None,
         candidates: int | None = None,
-        aggregate: str = "sum",
+        aggregate: str | None = None,
         category_prior: Mapping[str, float] | None = None,
     ) -> list[Hit]:
         """Decisions most similar to ``query``, best first, one hit per decision.
@@ -253,7 +294,10 @@ class DecisionIndex:
             SearchError: bad query, k, mode, aggregate or filter (with a stable ``code``).
         """
         filters = filters or SearchFilters()
-        weights = weights or FusionWeights()
+        if weights is None:
+            weights = FusionWeights(lexical=self.adapter.lexical_weight) if self.adapter else FusionWeights()
+        if aggregate is None:
+            aggregate = self.adapter.aggregate if self.adapter else "sum"
         self.validate(query, k, filters, mode)
         if aggregate not in ("sum", "max"):
             raise SearchError("bad_aggregate", f"aggregate must be 'sum' or 'max', got {aggregate!r}")
@@ -267,6 +311,8 @@ class DecisionIndex:
         contributions: dict[int, float] = {}  # passage id -> fused score
         if mode in ("dense", "hybrid") and self.dense.count:
             qv = self.encoder.encode_queries([query], progress=False)
+            if self.adapter is not None:
+                qv = self.adapter.transform(qv)
             _, d_ids = self.dense.search(qv, n, allowed)
             for rank, pid in enumerate(p for p in d_ids[0] if p >= 0):
                 contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.dense / (RRF_K + rank + 1)

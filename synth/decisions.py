@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from synth import lexicon as lx
 from synth.appeal_content import FINANCE
 from synth.decision_content import DECISION_CATEGORIES, OPERATIVE, POSITIONS, REASONING
+from synth.decision_queries import PARAPHRASE_FAMILIES
 
 OUTCOMES = ("satisfied", "partially_satisfied", "denied", "terminated")
 OUTCOME_WEIGHTS = (0.35, 0.25, 0.33, 0.07)
@@ -103,28 +104,40 @@ def _decision(i: int, rng: random.Random) -> Decision:
     )
 
 
-def _query(i: int, target: Decision, relevant: list[str], rng: random.Random) -> SearchQuery:
-    spec = DECISION_CATEGORIES[target.category]
-    _, paraphrase = spec["issues"][int(target.issue.split("/")[1])]
+def paraphrase(issue: str, family: int = 0) -> str:
+    """How a consumer names case type ``issue`` ("category/index") in wording family 0, 1 or 2."""
+    category, idx = issue.split("/")
+    if family == 0:
+        return DECISION_CATEGORIES[category]["issues"][int(idx)][1]
+    return PARAPHRASE_FAMILIES[category][int(idx)][family - 1]
+
+
+def _query(i: int, target: Decision, relevant: list[str], rng: random.Random, family: int = 0) -> SearchQuery:
+    paraphrase_ = paraphrase(target.issue, family)
     org = lx.short_org(target.organisation)
     amount = f"около {round(target.amount_claimed, -3):,}".replace(",", " ") + " руб."
     style = rng.randrange(3)
     if style == 0:
-        text = f"{paraphrase}, {org}"
+        text = f"{paraphrase_}, {org}"
     elif style == 1:
-        text = f"{org}: {paraphrase}, сумма {amount}"
+        text = f"{org}: {paraphrase_}, сумма {amount}"
     else:
-        text = f"похожие дела: {paraphrase} ({org})"
+        text = f"похожие дела: {paraphrase_} ({org})"
     return SearchQuery(id=f"q-{i:05d}", query=text, category=target.category, target=target.id, relevant=relevant)
 
 
-def generate_decisions(seed: int, n_decisions: int, n_queries: int) -> tuple[list[Decision], list[SearchQuery]]:
-    rng = random.Random(f"{seed}/decisions")
-    decisions = [_decision(i, rng) for i in range(n_decisions)]
+def queries_for(decisions: list[Decision], n: int, rng: random.Random, family: int = 0) -> list[SearchQuery]:
+    """``n`` queries written from decisions drawn from ``decisions``, in wording family ``family``;
+    each query's relevant decisions are those of the same case type and organisation."""
     by_case: dict[tuple[str, str], list[str]] = defaultdict(list)
     for d in decisions:
         by_case[(d.issue, d.organisation)].append(d.id)
-    qrng = random.Random(f"{seed}/queries")
-    targets = qrng.sample(decisions, k=min(n_queries, len(decisions)))
-    queries = [_query(i, d, by_case[(d.issue, d.organisation)], qrng) for i, d in enumerate(targets)]
-    return decisions, queries
+    targets = rng.sample(decisions, k=min(n, len(decisions)))
+    return [_query(i, d, by_case[(d.issue, d.organisation)], rng, family) for i, d in enumerate(targets)]
+
+
+def generate_decisions(seed: int, n_decisions: int, n_queries: int) -> tuple[list[Decision], list[SearchQuery]]:
+    """The library and its test queries, written in wording family 0."""
+    rng = random.Random(f"{seed}/decisions")
+    decisions = [_decision(i, rng) for i in range(n_decisions)]
+    return decisions, queries_for(decisions, n_queries, random.Random(f"{seed}/queries"))

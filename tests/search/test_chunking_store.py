@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.chunking import MAX_WORDS, chunk_text
+from search.chunking import MAX_WORDS, SENTENCE_MAX_WORDS, chunk_sentences, chunk_text
 from search.store import DecisionStore
 from search.types import DecisionRecord, SearchError, SearchFilters
 
@@ -23,6 +23,27 @@ def test_passages_cover_the_text_in_order_and_map_back():
     assert len([p for p in passages if "длинный170 " in p.text]) == 2  # inside the 40-word overlap
     assert len([p for p in passages if "длинный250 " in p.text]) == 1
     assert passages[-1].text.endswith("Конец.")
+
+
+def test_sentence_passages_keep_abbreviations_and_initials_and_join_short_lines():
+    text = (
+        "РЕШЕНИЕ\n\nУСТАНОВИЛ:\n\nФинансовый уполномоченный К.В. Корнеев рассмотрел обращение Заявителя. "
+        "Согласно ст. 12 Закона № 40-ФЗ и п. 21 ст. 12 выплата просрочена на 30 дн. в г. Москве! "
+        "01.02.2023 Заявитель обратился с претензией?\n\n" + " ".join(f"слово{i}" for i in range(150))
+    )
+    passages = chunk_sentences("d", text)
+    texts = [p.text for p in passages]
+    assert texts[0].startswith("РЕШЕНИЕ") and texts[0].endswith("рассмотрел обращение Заявителя.")
+    assert texts[1] == "Согласно ст. 12 Закона № 40-ФЗ и п. 21 ст. 12 выплата просрочена на 30 дн. в г. Москве!"
+    assert texts[2] == "01.02.2023 Заявитель обратился с претензией?"
+    long = [p for p in passages if "слово" in p.text]
+    assert len(long) == 3 and all(len(p.text.split()) <= SENTENCE_MAX_WORDS for p in long)
+    for p in passages:
+        assert text[p.start : p.end].strip() == p.text
+    assert [p.index for p in passages] == list(range(len(passages)))
+    # A short last sentence joins the one before it; a text of one short line is one passage.
+    assert chunk_sentences("d", "Первое предложение тут длинное. Всё.")[-1].text.endswith("Всё.")
+    assert [p.text for p in chunk_sentences("d", "Отказ.")] == ["Отказ."]
 
 
 def test_record_validation():

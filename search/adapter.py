@@ -1,0 +1,307 @@
+"""A learned map of query vectors toward the sentences that decide relevance.
+
+A consumer describes a dispute in everyday words ("страховая сама решила заплатить деньгами с
+износом"); a decision states it in one formal sentence among many of standard wording. The
+encoder alone ranks that formal sentence below generic ones. ``QueryAdapter`` learns, from
+queries labelled with their relevant decisions, a linear map of the query vector,
+q -> normalise((I + W) q), trained so that each query's relevant decisions score highest among all
+decisions of the library, a decision scoring by a soft maximum over its passages. Passage vectors are not touched,
+so an index needs no re-embedding; the adapter belongs to the encoder it was trained with.
+
+The shipped adapter (``prepare_query_adapter``) is trained on a generated library (seed 1) with
+queries in wording family 1, its fusion settings chosen on family 2, then fitted again on both; the
+search suite's queries are family 0 over another library (seed 0), unseen.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+FOLDER = "search-adapter"
+LEXICAL_WEIGHTS = (0.25, 0.5, 1.0)  # candidates for the lexical list's fusion weight
+AGGREGATES = ("sum", "max")  # candidates for how a decision's passages add up
+
+
+@dataclass
+class LabelledQueries:
+    """Queries with the ids of the decisions relevant to each."""
+
+    texts: list[str]
+    relevant: list[list[str]]
+
+
+class QueryAdapter:
+    """Linear query map, a scikit-learn-style estimator over precomputed vectors.
+
+    Args:
+        weight_decay: L2 penalty on W (keeps the map near the identity).
+        epochs, learning_rate, batch_size: Adam on the listwise loss.
+        temperature: softmax temperature of the cosine scores.
+    """
+
+    def __init__(
+        self,
+        weight_decay: float = 1e-2,
+        epochs: int = 20,
+        learning_rate: float = 1e-3,
+        batch_size: int = 64,
+        temperature: float = 0.05,
+        seed: int = 0,
+    ):
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.temperature = temperature
+        self.seed = seed
+        self.matrix_: np.ndarray | None = None
+        self.meta: dict = {}
+
+    def fit(
+        self, queries: np.ndarray, relevant: list[list[int]], passages: np.ndarray, owners: np.ndarray
+    ) -> QueryAdapter:
+        """``queries`` (n, d) query vectors; ``relevant[i]`` the decision rows relevant to query i;
+        ``passages`` (N, d) passage vectors; ``owners`` (N,) the decision row of each passage."""
+        import torch
+
+        if len(queries) != len(relevant) or not len(queries):
+            raise ValueError("fit needs one list of relevant decisions per query, and some queries")
+        if not any(relevant):
+            raise ValueError("no query has a relevant decision in the library")
+        torch.manual_seed(self.seed)
+        q = torch.as_tensor(np.asarray(queries, dtype=np.float32))
+        p = torch.as_tensor(np.asarray(passages, dtype=np.float32))
+        own = torch.as_tensor(np.asarray(owners, dtype=np.int64))
+        n_dec = int(own.max()) + 1
+        positive = torch.zeros(len(q), n_dec, dtype=torch.bool)
+        for i, rows in enumerate(relevant):
+            positive[i, list(rows)] = True
+        keep = positive.any(1)
+        q, positive = q[keep], positive[keep]
+        dim = q.shape[1]
+        delta = torch.zeros(dim, dim, requires_grad=True)
+        opt = torch.optim.Adam([delta], lr=self.learning_rate)
+        eye = torch.eye(dim)
+        for _ in range(self.epochs):
+            for batch in torch.randperm(len(q)).split(self.batch_size):
+                z = torch.nn.functional.normalize(q[batch] @ (eye + delta).T, dim=-1)
+                scores = self._decision_scores(z @ p.T, own, n_dec) / self.temperature
+                # Every relevant decision should outscore the rest, not just one of them.
+                pos = positive[batch]
+                nll = ((torch.logsumexp(scores, 1, keepdim=True) - scores) * pos).sum(1) / pos.sum(1)
+                loss = nll.mean() + self.weight_decay * (delta**2).sum()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        self.matrix_ = (eye + delta).detach().numpy().astype(np.float32)
+        return self
+
+    def _decision_scores(self, passage_scores, owners, n_dec: int):
+        """Each decision's soft maximum over its passages, (b, n_dec): tau * log sum exp(s / tau).
+
+        A hard maximum passes no gradient to a decision's key sentence while a sentence of
+        standard wording outscores it in every decision; the soft one lets the key sentence rise."""
+        import torch
+
+        scaled = passage_scores / self.temperature
+        top = scaled.max(dim=1, keepdim=True).values.detach()
+        index = owners.unsqueeze(0).expand_as(scaled)
+        sums = torch.zeros(scaled.shape[0], n_dec).scatter_add(1, index, torch.exp(scaled - top))
+        return self.temperature * (torch.log(sums + 1e-30) + top)
+
+    def transform(self, queries: np.ndarray) -> np.ndarray:
+        if self.matrix_ is None:
+            raise RuntimeError("the adapter is not fitted")
+        z = np.asarray(queries, dtype=np.float32) @ self.matrix_.T
+        return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    @property
+    def lexical_weight(self) -> float:
+        """The lexical list's fusion weight chosen with this adapter (1.0 if none was chosen)."""
+        return float(self.meta.get("lexical_weight", 1.0))
+
+    @property
+    def aggregate(self) -> str:
+        """How a decision's passages add up with this adapter ("sum" if none was chosen)."""
+        return str(self.meta.get("aggregate", "sum"))
+
+    # ---- persistence -----------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        import json
+
+        if self.matrix_ is None:
+            raise RuntimeError("the adapter is not fitted")
+        meta = {**self.meta, "format_version": FORMAT_VERSION, "dim": int(self.matrix_.shape[0]), "saved_at": now_iso()}
+        with atomic_folder(Path(folder)) as tmp:
+            np.save(tmp / "matrix.npy", self.matrix_)
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, encoder) -> QueryAdapter:
+        """Raises ArtifactError when missing, broken, or trained with another encoder."""
+        folder = Path(folder)
+        meta = read_meta(folder, format_version=FORMAT_VERSION)
+        if (meta.get("encoder"), meta.get("encoder_version")) != (encoder.name, encoder.version):
+            raise ArtifactError(
+                f"the query adapter at {folder} was trained with {meta.get('encoder')} "
+                f"{meta.get('encoder_version')}, not {encoder.name} {encoder.version}: run `claims models prepare`"
+            )
+        try:
+            matrix = np.load(folder / "matrix.npy")
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"the query adapter at {folder} is unreadable: {exc}") from exc
+        if matrix.shape != (encoder.dim, encoder.dim):
+            raise ArtifactError(f"the query adapter at {folder} has shape {matrix.shape}, not {encoder.dim} square")
+        self = cls()
+        self.matrix_, self.meta = matrix.astype(np.float32), meta
+        return self
+
+
+# ---- training on a decision index ----------------------------------------------------------
+
+
+def fit_on_index(index, labelled: LabelledQueries, adapter: QueryAdapter | None = None) -> QueryAdapter:
+    """Fit ``adapter`` (default settings if None) on labelled queries against ``index``'s passages."""
+    passages, owners, ids = index.passage_vectors()
+    row = {d: i for i, d in enumerate(ids)}
+    relevant = [[row[d] for d in rel if d in row] for rel in labelled.relevant]
+    vectors = index.encoder.encode_queries(labelled.texts, progress=False)
+    adapter = (adapter or QueryAdapter()).fit(vectors, relevant, passages, owners)
+    adapter.meta.update(
+        encoder=index.encoder.name,
+        encoder_version=index.encoder.version,
+        chunking=index.chunking,
+        trained_queries=len(labelled.texts),
+        trained_decisions=len(ids),
+    )
+    return adapter
+
+
+def capped_recall(index, labelled: LabelledQueries, k: int = 10, **search) -> float:
+    """Mean share of each query's relevant decisions in its top k (divided by min(relevant, k))."""
+    total = 0.0
+    for text, rel in zip(labelled.texts, labelled.relevant, strict=True):
+        got = {h.decision_id for h in index.search(text, k, **search)}
+        total += len(got & set(rel)) / max(1, min(len(rel), k))
+    return total / max(1, len(labelled.texts))
+
+
+def choose_fusion(index, validation: LabelledQueries) -> tuple[dict, dict[str, float]]:
+    """The lexical fusion weight and passage aggregation with the best capped recall@10 on
+    ``validation``, with the adapter the index holds; returns them and every candidate's figure."""
+    from search.hybrid import FusionWeights
+
+    figures = {
+        (a, w): capped_recall(index, validation, weights=FusionWeights(lexical=w), aggregate=a)
+        for a in AGGREGATES
+        for w in LEXICAL_WEIGHTS
+    }
+    aggregate, weight = max(figures, key=lambda c: (round(figures[c], 6), c[0] == "sum", c[1]))
+    return {"aggregate": aggregate, "lexical_weight": weight}, {f"{a}/{w}": v for (a, w), v in figures.items()}
+
+
+# ---- the shipped adapter -------------------------------------------------------------------
+
+
+def adapter_folder(models_dir: Path) -> Path:
+    return Path(models_dir) / FOLDER
+
+
+def training_queries(decisions, n: int, family: int, seed: int) -> LabelledQueries:
+    from synth.decisions import queries_for
+
+    qs = queries_for(decisions, n, random.Random(f"{seed}/adapter-family-{family}"), family=family)
+    return LabelledQueries([q.query for q in qs], [q.relevant for q in qs])
+
+
+def train_default_adapter(
+    encoder,
+    n_decisions: int = 2000,
+    n_train: int = 2000,
+    n_val: int = 1000,
+    n_choose: int = 300,
+    seed: int = 1,
+    progress: bool = True,
+    refit: bool = True,
+) -> QueryAdapter:
+    """Train on a generated library (``seed``, not the suite's 0) with queries in wording family 1;
+    choose the fusion settings (lexical weight, passage aggregation) on ``n_choose`` queries in
+    family 2; with ``refit``, fit again on both families' queries (``n_val`` in family 2)."""
+    from search.hybrid import DecisionIndex
+    from search.types import DecisionRecord
+    from synth.decisions import generate_decisions
+
+    decisions, _ = generate_decisions(seed, n_decisions, 0)
+    with tempfile.TemporaryDirectory(prefix="adapter-") as tmp:
+        index = DecisionIndex(Path(tmp), encoder)
+        try:
+            index.add([DecisionRecord.from_json(d.to_json()) for d in decisions], progress=progress)
+            adapter = fit_on_index(index, training_queries(decisions, n_train, 1, seed))
+            validation = training_queries(decisions, n_val, 2, seed)
+            choosing = LabelledQueries(validation.texts[:n_choose], validation.relevant[:n_choose])
+            index.adapter = None
+            before = capped_recall(index, choosing)
+            index.adapter = adapter
+            fusion, figures = choose_fusion(index, choosing)
+            if refit:
+                # Settings chosen, fit again on both wordings: more ways of saying each dispute.
+                both = training_queries(decisions, n_train, 1, seed)
+                both.texts += validation.texts
+                both.relevant += validation.relevant
+                adapter = fit_on_index(index, both)
+        finally:
+            index.close()
+    adapter.meta.update(
+        **fusion,
+        validation={
+            "queries": len(choosing.texts),
+            "wording_family": 2,
+            "capped_recall_at_10_without_adapter": round(before, 4),
+            "capped_recall_at_10_by_aggregate_and_lexical_weight": {c: round(v, 4) for c, v in figures.items()},
+        },
+        training={
+            "library_seed": seed,
+            "decisions": n_decisions,
+            "queries": n_train + (n_val if refit else 0),
+            "wording_families": [1, 2] if refit else [1],
+        },
+    )
+    best = figures[f"{fusion['aggregate']}/{fusion['lexical_weight']}"]
+    log.info("query adapter: validation capped recall@10 %.3f -> %.3f (%s)", before, best, fusion)
+    return adapter
+
+
+def load_query_adapter(models_dir: Path, encoder) -> QueryAdapter | None:
+    """The shipped adapter for ``encoder``, or None (logged) when there is none for it."""
+    try:
+        return QueryAdapter.load(adapter_folder(models_dir), encoder)
+    except ArtifactError as exc:
+        log.warning("search runs without a query adapter: %s", exc)
+        return None
+
+
+def prepare_query_adapter(models_dir: Path, encoder, force: bool = False) -> tuple[Path, bool]:
+    """Train and save the shipped adapter unless a current one for ``encoder`` is saved."""
+    from search.chunking import CHUNKING
+
+    folder = adapter_folder(models_dir)
+    if not force:
+        try:
+            if QueryAdapter.load(folder, encoder).meta.get("chunking") == CHUNKING:
+                return folder, False
+        except ArtifactError:
+            pass
+    train_default_adapter(encoder).save(folder)
+    return folder, True
