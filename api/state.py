@@ -78,8 +78,9 @@ class ServiceState:
                     self.profiles[folder.name] = load_profile(models_dir, folder.name)
                 except ArtifactError as exc:
                     log.warning("category profile %s not loaded: %s", folder.name, exc)
-            adapter = load_query_adapter(models_dir, self.encoder)
-            self.index = DecisionIndex(self.settings.data_dir / "search", self.encoder, adapter=adapter)
+            search_dir = self.settings.data_dir / "search"
+            adapter = load_query_adapter(models_dir, self.encoder, search_dir)
+            self.index = DecisionIndex(search_dir, self.encoder, adapter=adapter)
             self.load_seconds = time.perf_counter() - start
             log.info(
                 "models loaded in %.1f s (encoder %s, profiles %s, %d decisions)",

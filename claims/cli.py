@@ -522,7 +522,8 @@ def open_decision_index(encoder: str | None = None, rebuild: bool = False, dense
             shutil.rmtree(folder / sub, ignore_errors=True)
     try:
         enc = load_encoder(encoder or settings.encoder, settings.models_dir)
-        index = DecisionIndex(folder, enc, dense_kind=dense_kind, adapter=load_query_adapter(settings.models_dir, enc))
+        adapter = load_query_adapter(settings.models_dir, enc, folder)
+        index = DecisionIndex(folder, enc, dense_kind=dense_kind, adapter=adapter)
     except ArtifactError as exc:
         fail(str(exc))
     if rebuild:
@@ -580,6 +581,59 @@ def index_delete(ids: list[str] = typer.Argument(..., help="Decision ids to remo
     typer.echo(f"deleted {len(found)}" + (f"; not found: {', '.join(missing)}" if missing else ""))
     if missing and not found:
         raise typer.Exit(1)
+
+
+@index_app.command("tune")
+def index_tune(
+    queries: Path = typer.Option(
+        ..., help='JSONL: one labelled query a line, {"query": text, "relevant": [decision ids]}.'
+    ),
+    holdout: float = typer.Option(0.2, help="Share of the queries held out to choose settings and measure."),
+    seed: int = typer.Option(0, help="Seed of the held-out draw and of the fit."),
+) -> None:
+    """Train this index's own query adapter on your labelled queries (it replaces the shipped one
+    for this index; delete the index folder's adapter/ to go back)."""
+    from search.adapter import MIN_LABELLED, LabelledQueries, index_adapter_folder, tune_on_index
+
+    if not queries.is_file():
+        fail(f"labelled queries not found: {queries}")
+    texts, relevant, skipped = [], [], 0
+    with open(queries, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                text, rel = rec["query"], rec["relevant"]
+                if not isinstance(text, str) or not text.strip() or not isinstance(rel, list) or not rel:
+                    raise ValueError("query must be text and relevant a non-empty list of ids")
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                skipped += 1
+                continue
+            texts.append(text)
+            relevant.append([str(r) for r in rel])
+    if len(texts) < MIN_LABELLED:
+        fail(f"{len(texts)} usable labelled queries ({skipped} bad lines skipped); at least {MIN_LABELLED} are needed")
+    index = open_decision_index()
+    try:
+        known = set(index.store.ids())
+        usable = [i for i, rel in enumerate(relevant) if known.intersection(rel)]
+        if len(usable) < MIN_LABELLED:
+            fail(f"only {len(usable)} queries name a decision of this index; at least {MIN_LABELLED} are needed")
+        labelled = LabelledQueries([texts[i] for i in usable], [relevant[i] for i in usable])
+        adapter = tune_on_index(index, labelled, holdout=holdout, seed=seed)
+        adapter.save(index_adapter_folder(index.folder))
+    finally:
+        index.close()
+    v = adapter.meta["validation"]
+    best = v["capped_recall_at_10_by_aggregate_and_lexical_weight"][f"{adapter.aggregate}/{adapter.lexical_weight}"]
+    typer.echo(
+        f"{len(usable)} labelled queries ({skipped} bad lines skipped, {len(texts) - len(usable)} naming no "
+        f"decision of the index); on the {v['queries']} held out, capped recall@10 "
+        f"{v['capped_recall_at_10_without_adapter']:.3f} without the adapter, {best:.3f} with it "
+        f"(aggregate {adapter.aggregate}, lexical weight {adapter.lexical_weight}) -> "
+        f"{index_adapter_folder(index.folder)}"
+    )
 
 
 @index_app.command("stats")

@@ -31,6 +31,7 @@ FORMAT_VERSION = 1
 FOLDER = "search-adapter"
 LEXICAL_WEIGHTS = (0.25, 0.5, 1.0)  # candidates for the lexical list's fusion weight
 AGGREGATES = ("sum", "max")  # candidates for how a decision's passages add up
+MIN_LABELLED = 20  # fewer labelled queries than this cannot both fit and measure an adapter
 
 
 @dataclass
@@ -226,6 +227,38 @@ def training_queries(decisions, n: int, family: int, seed: int) -> LabelledQueri
     return LabelledQueries([q.query for q in qs], [q.relevant for q in qs])
 
 
+def fit_and_choose(
+    index, train: LabelledQueries, choose: LabelledQueries, extra: LabelledQueries | None = None
+) -> QueryAdapter:
+    """Fit on ``train``, choose the fusion settings on ``choose`` (recording the figure without
+    the adapter beside each candidate's), then fit again on all the queries given."""
+    adapter = fit_on_index(index, train)
+    held = index.adapter
+    try:
+        index.adapter = None
+        before = capped_recall(index, choose)
+        index.adapter = adapter
+        fusion, figures = choose_fusion(index, choose)
+    finally:
+        index.adapter = held
+    everything = LabelledQueries(
+        train.texts + choose.texts + (extra.texts if extra else []),
+        train.relevant + choose.relevant + (extra.relevant if extra else []),
+    )
+    adapter = fit_on_index(index, everything)
+    adapter.meta.update(
+        **fusion,
+        validation={
+            "queries": len(choose.texts),
+            "capped_recall_at_10_without_adapter": round(before, 4),
+            "capped_recall_at_10_by_aggregate_and_lexical_weight": {c: round(v, 4) for c, v in figures.items()},
+        },
+    )
+    best = figures[f"{fusion['aggregate']}/{fusion['lexical_weight']}"]
+    log.info("query adapter: validation capped recall@10 %.3f -> %.3f (%s)", before, best, fusion)
+    return adapter
+
+
 def train_default_adapter(
     encoder,
     n_decisions: int = 2000,
@@ -234,57 +267,67 @@ def train_default_adapter(
     n_choose: int = 300,
     seed: int = 1,
     progress: bool = True,
-    refit: bool = True,
 ) -> QueryAdapter:
     """Train on a generated library (``seed``, not the suite's 0) with queries in wording family 1;
     choose the fusion settings (lexical weight, passage aggregation) on ``n_choose`` queries in
-    family 2; with ``refit``, fit again on both families' queries (``n_val`` in family 2)."""
+    family 2; then fit again on both families' queries (``n_val`` in family 2)."""
     from search.hybrid import DecisionIndex
     from search.types import DecisionRecord
     from synth.decisions import generate_decisions
 
     decisions, _ = generate_decisions(seed, n_decisions, 0)
+    family2 = training_queries(decisions, n_val, 2, seed)
+    choose = LabelledQueries(family2.texts[:n_choose], family2.relevant[:n_choose])
+    extra = LabelledQueries(family2.texts[n_choose:], family2.relevant[n_choose:])
     with tempfile.TemporaryDirectory(prefix="adapter-") as tmp:
         index = DecisionIndex(Path(tmp), encoder)
         try:
             index.add([DecisionRecord.from_json(d.to_json()) for d in decisions], progress=progress)
-            adapter = fit_on_index(index, training_queries(decisions, n_train, 1, seed))
-            validation = training_queries(decisions, n_val, 2, seed)
-            choosing = LabelledQueries(validation.texts[:n_choose], validation.relevant[:n_choose])
-            index.adapter = None
-            before = capped_recall(index, choosing)
-            index.adapter = adapter
-            fusion, figures = choose_fusion(index, choosing)
-            if refit:
-                # Settings chosen, fit again on both wordings: more ways of saying each dispute.
-                both = training_queries(decisions, n_train, 1, seed)
-                both.texts += validation.texts
-                both.relevant += validation.relevant
-                adapter = fit_on_index(index, both)
+            adapter = fit_and_choose(index, training_queries(decisions, n_train, 1, seed), choose, extra)
         finally:
             index.close()
-    adapter.meta.update(
-        **fusion,
-        validation={
-            "queries": len(choosing.texts),
-            "wording_family": 2,
-            "capped_recall_at_10_without_adapter": round(before, 4),
-            "capped_recall_at_10_by_aggregate_and_lexical_weight": {c: round(v, 4) for c, v in figures.items()},
-        },
-        training={
-            "library_seed": seed,
-            "decisions": n_decisions,
-            "queries": n_train + (n_val if refit else 0),
-            "wording_families": [1, 2] if refit else [1],
-        },
-    )
-    best = figures[f"{fusion['aggregate']}/{fusion['lexical_weight']}"]
-    log.info("query adapter: validation capped recall@10 %.3f -> %.3f (%s)", before, best, fusion)
+    adapter.meta["validation"]["wording_family"] = 2
+    adapter.meta["training"] = {
+        "library_seed": seed,
+        "decisions": n_decisions,
+        "queries": n_train + len(family2.texts),
+        "wording_families": [1, 2],
+    }
     return adapter
 
 
-def load_query_adapter(models_dir: Path, encoder) -> QueryAdapter | None:
-    """The shipped adapter for ``encoder``, or None (logged) when there is none for it."""
+def tune_on_index(index, labelled: LabelledQueries, holdout: float = 0.2, seed: int = 0) -> QueryAdapter:
+    """An adapter for ``index`` from a user's own labelled queries: ``holdout`` of them (drawn
+    at random) choose the fusion settings and give the before/after figure, then all are fitted."""
+    if not 0 < holdout < 1:
+        raise ValueError("holdout must be between 0 and 1")
+    order = list(range(len(labelled.texts)))
+    random.Random(seed).shuffle(order)
+    cut = max(1, int(round(len(order) * holdout)))
+    if len(order) - cut < 1:
+        raise ValueError("too few labelled queries to hold some out")
+
+    def part(rows: list[int]) -> LabelledQueries:
+        return LabelledQueries([labelled.texts[i] for i in rows], [labelled.relevant[i] for i in rows])
+
+    adapter = fit_and_choose(index, part(order[cut:]), part(order[:cut]))
+    adapter.meta["training"] = {"source": "labelled queries", "queries": len(order), "held_out": cut}
+    return adapter
+
+
+def index_adapter_folder(index_folder: Path) -> Path:
+    """Where ``claims index tune`` keeps an index's own adapter (it wins over the shipped one)."""
+    return Path(index_folder) / "adapter"
+
+
+def load_query_adapter(models_dir: Path, encoder, index_folder: Path | None = None) -> QueryAdapter | None:
+    """The index's own adapter if it has one for ``encoder``, else the shipped one, else None
+    (logged)."""
+    if index_folder is not None and (index_adapter_folder(index_folder) / "meta.json").exists():
+        try:
+            return QueryAdapter.load(index_adapter_folder(index_folder), encoder)
+        except ArtifactError as exc:
+            log.warning("the index's own query adapter is not used: %s", exc)
     try:
         return QueryAdapter.load(adapter_folder(models_dir), encoder)
     except ArtifactError as exc:
