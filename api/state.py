@@ -79,7 +79,7 @@ class ServiceState:
                 except ArtifactError as exc:
                     log.warning("category profile %s not loaded: %s", folder.name, exc)
             search_dir = self.settings.data_dir / "search"
-            adapter = load_query_adapter(models_dir, self.encoder, search_dir)
+            adapter = load_query_adapter(models_dir, self.encoder, search_dir, self.settings.search_adapter)
             self.index = DecisionIndex(search_dir, self.encoder, adapter=adapter)
             self.load_seconds = time.perf_counter() - start
             log.info(

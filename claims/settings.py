@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     doctype_encoder: str = Field(
         "e5-small-int8", description="encoder the document-type model fuses with its n-grams; none = n-grams only"
     )
+    search_adapter: str = Field(
+        "auto", description="query adapter: auto (the index's own, else the shipped one) or none"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"

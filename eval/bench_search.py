@@ -33,7 +33,8 @@ def _folder_bytes(path: Path) -> int:
 
 
 def run_search_bench(models_dir: Path, encoder_name: str, passages: int, vectors: int, seed: int = 0) -> dict:
-    from search.chunking import chunk_text
+    from search.adapter import load_query_adapter
+    from search.chunking import chunk_sentences
     from search.hybrid import DecisionIndex, indexed_text
     from search.types import DecisionRecord
     from synth.decisions import generate_decisions
@@ -41,24 +42,27 @@ def run_search_bench(models_dir: Path, encoder_name: str, passages: int, vectors
     real = load_encoder(encoder_name, models_dir)
     result: dict = {"encoder": f"{real.name}@{real.version}"}
 
-    # Enough generated decisions to make ``passages`` passages (about 5 each).
-    decisions, queries = generate_decisions(seed, max(50, passages // 4), 100)
+    # Enough generated decisions to make ``passages`` passages (sentences, about 14 each).
+    decisions, queries = generate_decisions(seed, max(50, passages // 10), 100)
     records, total = [], 0
     for d in decisions:
         rec = DecisionRecord.from_json(d.to_json())
-        total += len(chunk_text(rec.id, indexed_text(rec)))
+        total += len(chunk_sentences(rec.id, indexed_text(rec)))
         records.append(rec)
         if total >= passages:
             break
 
     # Indexing throughput with the real encoder, on real passages (a sample).
-    sample = [p.text for r in records[:300] for p in chunk_text(r.id, indexed_text(r))][:1000]
+    sample = [p.text for r in records[:300] for p in chunk_sentences(r.id, indexed_text(r))][:1000]
     t0 = time.perf_counter()
     real.encode_documents(sample, progress=False)
     result["embed_passages_per_s"] = round(len(sample) / (time.perf_counter() - t0), 1)
 
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        index = DecisionIndex(Path(tmp), SyntheticDocumentEncoder(real, seed), dense_kind="flat")
+        # The shipped query adapter, when there is one for this encoder, as the service uses it.
+        adapter = load_query_adapter(models_dir, real)
+        result["query_adapter"] = adapter is not None
+        index = DecisionIndex(Path(tmp), SyntheticDocumentEncoder(real, seed), dense_kind="flat", adapter=adapter)
         t0 = time.perf_counter()
         index.add(records, progress=True)
         build_s = time.perf_counter() - t0
@@ -92,8 +96,9 @@ def format_search_bench(r: dict, machine: str) -> str:
     lines = [
         f"encoder: {r['encoder']}; machine: {machine}",
         f"{r['passages']:,} passages ({r['decisions']:,} generated decisions): hybrid query p50 "
-        f"{r['query_ms_p50']} ms, p95 {r['query_ms_p95']} ms (query encoding, dense flat search, BM25, "
-        "fusion, grouping, snippet)",
+        f"{r['query_ms_p50']} ms, p95 {r['query_ms_p95']} ms (query encoding"
+        + (", the query adapter" if r.get("query_adapter") else "")
+        + ", dense flat search, BM25, fusion, grouping, snippet)",
         f"indexing: {r['embed_passages_per_s']} passages/s through the encoder; "
         f"{r['index_passages_per_s_without_embedding']} passages/s for chunking, storing and indexing",
         f"bytes per passage: dense {r['bytes_per_passage_dense']}, lexical {r['bytes_per_passage_lexical']}, "

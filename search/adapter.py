@@ -320,9 +320,15 @@ def index_adapter_folder(index_folder: Path) -> Path:
     return Path(index_folder) / "adapter"
 
 
-def load_query_adapter(models_dir: Path, encoder, index_folder: Path | None = None) -> QueryAdapter | None:
+def load_query_adapter(
+    models_dir: Path, encoder, index_folder: Path | None = None, setting: str = "auto"
+) -> QueryAdapter | None:
     """The index's own adapter if it has one for ``encoder``, else the shipped one, else None
-    (logged)."""
+    (logged); None with ``setting="none"`` (``CLAIMS_SEARCH_ADAPTER``)."""
+    if setting not in ("auto", "none"):
+        raise ArtifactError(f"CLAIMS_SEARCH_ADAPTER must be auto or none, got {setting!r}")
+    if setting == "none":
+        return None
     if index_folder is not None and (index_adapter_folder(index_folder) / "meta.json").exists():
         try:
             return QueryAdapter.load(index_adapter_folder(index_folder), encoder)

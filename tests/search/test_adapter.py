@@ -175,3 +175,23 @@ def test_capped_recall_counts_relevant_hits(tmp_path, navec_encoder):
     assert capped_recall(index, labelled, k=1) == 1.0
     assert capped_recall(index, LabelledQueries(["выплата по ОСАГО"], [["b"]]), k=1) == 0.0
     index.close()
+
+
+def test_loading_prefers_the_index_own_adapter_and_can_be_turned_off(tmp_path):
+    from search.adapter import adapter_folder, index_adapter_folder, load_query_adapter
+
+    enc = SimpleNamespace(name="enc", version="1", dim=4)
+    for folder, source in (
+        (adapter_folder(tmp_path / "models"), "shipped"),
+        (index_adapter_folder(tmp_path / "i"), "own"),
+    ):
+        a = QueryAdapter()
+        a.matrix_, a.meta = np.eye(4, dtype=np.float32), {"encoder": "enc", "encoder_version": "1", "source": source}
+        a.save(folder)
+    assert load_query_adapter(tmp_path / "models", enc, tmp_path / "i").meta["source"] == "own"
+    assert load_query_adapter(tmp_path / "models", enc, tmp_path / "other").meta["source"] == "shipped"
+    assert load_query_adapter(tmp_path / "models", enc, tmp_path / "i", setting="none") is None
+    other = SimpleNamespace(name="enc", version="2", dim=4)
+    assert load_query_adapter(tmp_path / "models", other, tmp_path / "i") is None
+    with pytest.raises(ArtifactError, match="auto or none"):
+        load_query_adapter(tmp_path / "models", enc, setting="yes")
