@@ -288,7 +288,9 @@ class DecisionIndex:
         passage. In hybrid mode an organisation named in the query (recognised from the names in
         the store) counts as one more ranked list, and so does ``category_prior`` (the query's
         category probabilities from a category profile): a decision of category c gains
-        p(c) / 61. The hit shows the decision's best passage.
+        p(c) / 61. The hit shows the decision's best passage. With a query adapter the query
+        vector is mapped by it first, and ``weights`` and ``aggregate`` default to the settings
+        chosen with it.
 
         Raises:
             SearchError: bad query, k, mode, aggregate or filter (with a stable ``code``).
