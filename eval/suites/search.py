@@ -19,6 +19,7 @@ from search.hybrid import MODES, DecisionIndex
 from search.types import DecisionRecord
 
 SPB_QUERIES = 1000  # held-out appeals used as queries (seeded sample of the test month)
+SPB_TUNE_QUERIES = 1500  # indexed appeals used as labelled queries, as `claims index tune` takes them
 APPROX_N = 200_000  # vectors in the approximate-vs-flat check (the benchmark goes to 1,000,000)
 
 
@@ -211,6 +212,24 @@ class SearchSuite(Evaluator):
         return load_query_adapter(ctx.models_dir, encoder) if ctx.models_dir else None
 
     @staticmethod
+    def _tuned_spb_adapter(index, corpus, rng):
+        """An adapter tuned as `claims index tune` does, on labelled queries drawn from the indexed
+        appeals themselves (relevant: the other indexed appeals of its reason); the December
+        queries stay unseen."""
+        from search.adapter import LabelledQueries, tune_on_index
+
+        by_reason: dict[str, list[str]] = {}
+        for a in corpus:
+            by_reason.setdefault(a.reason, []).append(a.id)
+        texts, relevant = [], []
+        for i in sorted(rng.choice(len(corpus), size=min(SPB_TUNE_QUERIES, len(corpus)), replace=False)):
+            others = [r for r in by_reason[corpus[i].reason] if r != corpus[i].id]
+            if others:
+                texts.append(corpus[i].text)
+                relevant.append(others)
+        return tune_on_index(index, LabelledQueries(texts, relevant))
+
+    @staticmethod
     def _category_priors(ctx, queries: list[str]) -> list[dict[str, float]] | None:
         """The shipped finance profile's prior for each query, as the API gives it (None without it)."""
         from claims.pipeline import PRIOR_TOP
@@ -245,6 +264,10 @@ class SearchSuite(Evaluator):
         adapter = self._adapter(ctx, encoder)
         if adapter is not None:  # trained on generated finance decisions: does it carry over?
             variants += [("dense_query_adapter", "dense", adapter), ("hybrid_query_adapter", "hybrid", adapter)]
+        # What `claims index tune` makes of labelled queries from the indexed months themselves.
+        tuned = self._tuned_spb_adapter(index, corpus, rng)
+        out.metrics["spb_tuned_adapter_queries"] = tuned.meta["training"]["queries"]
+        variants += [("dense_tuned_adapter", "dense", tuned), ("hybrid_tuned_adapter", "hybrid", tuned)]
         for mode, search_mode, index.adapter in variants:
             p10, ndcg = 0.0, 0.0
             for q in queries:
