@@ -25,8 +25,14 @@ def test_ir_metrics_by_hand():
     assert ndcg_at(ranked, {"a": 2, "b": 1}, 10) == pytest.approx(2.5 / (2 + 1 / 1.5849625), rel=1e-6)
 
 
-def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch):
+def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch, navec_encoder):
+    from search.adapter import adapter_folder, train_default_adapter
+
     monkeypatch.setattr(search_suite, "APPROX_N", 5000)
+    # A small shipped-style adapter for the suite's encoder, so its rows are scored too.
+    train_default_adapter(navec_encoder, n_decisions=40, n_train=60, n_val=20, progress=False).save(
+        adapter_folder(tmp_path)
+    )
     ctx = EvalContext(
         data_dir=small_dataset, real_dir=None, models_dir=tmp_path, encoder="navec", cache_dir=tmp_path / "cache"
     )
@@ -40,8 +46,34 @@ def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch):
     assert m["synthetic_lexical_recall_at_10"] > 0.8
     assert m["approx_ivf_nprobe256_recall_at_10_vs_flat"] >= m["approx_ivf_nprobe16_recall_at_10_vs_flat"]
     assert (run / "recall_at_k.png").exists()
+    for mode in ("dense_query_adapter", "hybrid_query_adapter"):
+        assert 0 <= m[f"synthetic_{mode}_recall_at_10"] <= m[f"synthetic_{mode}_capped_recall_at_10"] <= 1
     # A second run reuses the cached index: nothing is embedded again.
     run2 = run_suite(search_suite.SearchSuite(), ctx, tmp_path / "runs")
     assert json.loads((run2 / "metrics.json").read_text())["metrics"]["synthetic_hybrid_ndcg_at_10"] == pytest.approx(
         m["synthetic_hybrid_ndcg_at_10"]
     )
+
+
+def test_spb_tuning_draws_labelled_queries_from_the_indexed_appeals(tmp_path, navec_encoder):
+    """Each labelled query is an indexed appeal; its relevant set is the other appeals of its
+    reason (never itself); an appeal alone in its reason is not used."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from search.hybrid import DecisionIndex
+    from search.types import DecisionRecord
+
+    reasons = ["Уборка снега", "Освещение", "Ямы на дороге"]
+    texts = {"Уборка снега": "не убран снег во дворе", "Освещение": "не горит фонарь у дома"}
+    corpus = [
+        SimpleNamespace(id=f"a{i}", reason=reasons[i % 2], text=f"{texts[reasons[i % 2]]} номер {i}") for i in range(40)
+    ]
+    corpus.append(SimpleNamespace(id="lonely", reason=reasons[2], text="яма на дороге у остановки"))
+    index = DecisionIndex(tmp_path / "i", navec_encoder)
+    index.add([DecisionRecord(a.id, a.text) for a in corpus])
+    tuned = search_suite.SearchSuite._tuned_spb_adapter(index, corpus, np.random.default_rng(0))
+    assert tuned.meta["training"]["queries"] == 40  # the lonely appeal has no partner
+    assert tuned.meta["validation"]["queries"] == 8
+    index.close()
