@@ -134,8 +134,8 @@ def models_prepare(
         from search.adapter import prepare_query_adapter
 
         t0 = time.perf_counter()
-        search_encoder = encoder if settings.encoder == settings.classify_encoder else None
-        search_encoder = search_encoder or load_encoder(settings.encoder, settings.models_dir)
+        same = settings.encoder == settings.classify_encoder
+        search_encoder = encoder if same else load_encoder(settings.encoder, settings.models_dir)
         folder, trained = prepare_query_adapter(settings.models_dir, search_encoder, force=force)
         status = "trained" if trained else "up-to-date"
         typer.echo(f"search query adapter: {status} in {time.perf_counter() - t0:.1f} s -> {folder}")

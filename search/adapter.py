@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from models.registry import ArtifactError, atomic_folder, now_iso, read_meta
+from search.chunking import CHUNKING
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def fit_on_index(index, labelled: LabelledQueries, adapter: QueryAdapter | None 
     adapter.meta.update(
         encoder=index.encoder.name,
         encoder_version=index.encoder.version,
-        chunking=index.chunking,
+        chunking=CHUNKING,
         trained_queries=len(labelled.texts),
         trained_decisions=len(ids),
     )
@@ -343,8 +344,6 @@ def load_query_adapter(
 
 def prepare_query_adapter(models_dir: Path, encoder, force: bool = False) -> tuple[Path, bool]:
     """Train and save the shipped adapter unless a current one for ``encoder`` is saved."""
-    from search.chunking import CHUNKING
-
     folder = adapter_folder(models_dir)
     if not force:
         try:

@@ -81,7 +81,6 @@ class DecisionIndex:
         self.folder = Path(folder)
         self.encoder = encoder
         self.adapter = adapter  # maps query vectors (search.adapter); None searches with them as they are
-        self.chunking = CHUNKING
         if adapter is not None and adapter.meta.get("encoder_version") != encoder.version:
             raise ArtifactError("the query adapter was trained with another encoder than the index's")
         self._orgs: OrganisationNames | None = None

@@ -113,16 +113,16 @@ def paraphrase(issue: str, family: int = 0) -> str:
 
 
 def _query(i: int, target: Decision, relevant: list[str], rng: random.Random, family: int = 0) -> SearchQuery:
-    paraphrase_ = paraphrase(target.issue, family)
+    wording = paraphrase(target.issue, family)
     org = lx.short_org(target.organisation)
     amount = f"около {round(target.amount_claimed, -3):,}".replace(",", " ") + " руб."
     style = rng.randrange(3)
     if style == 0:
-        text = f"{paraphrase_}, {org}"
+        text = f"{wording}, {org}"
     elif style == 1:
-        text = f"{org}: {paraphrase_}, сумма {amount}"
+        text = f"{org}: {wording}, сумма {amount}"
     else:
-        text = f"похожие дела: {paraphrase_} ({org})"
+        text = f"похожие дела: {wording} ({org})"
     return SearchQuery(id=f"q-{i:05d}", query=text, category=target.category, target=target.id, relevant=relevant)
 
 

@@ -141,7 +141,8 @@ class SearchSuite(Evaluator):
             ]
             if priors is not None:
                 variants.append(("hybrid_query_adapter_category_prior", "hybrid", None, adapter))
-        for mode, search_mode, aggregate, index.adapter in variants:
+        for mode, search_mode, aggregate, adapter_used in variants:
+            index.adapter = adapter_used
             agg = Counter()
             for i, q in enumerate(queries):
                 prior = priors[i] if mode.endswith("category_prior") else None
@@ -268,7 +269,8 @@ class SearchSuite(Evaluator):
         tuned = self._tuned_spb_adapter(index, corpus, rng)
         out.metrics["spb_tuned_adapter_queries"] = tuned.meta["training"]["queries"]
         variants += [("dense_tuned_adapter", "dense", tuned), ("hybrid_tuned_adapter", "hybrid", tuned)]
-        for mode, search_mode, index.adapter in variants:
+        for mode, search_mode, adapter_used in variants:
+            index.adapter = adapter_used
             p10, ndcg = 0.0, 0.0
             for q in queries:
                 ranked = [h.decision_id for h in index.search(q.text, 10, mode=search_mode)]

@@ -17,6 +17,7 @@ from search.adapter import (
     train_default_adapter,
     training_queries,
 )
+from search.chunking import CHUNKING
 from search.hybrid import DecisionIndex, FusionWeights
 from search.types import DecisionRecord
 from synth.decisions import generate_decisions
@@ -133,7 +134,7 @@ def test_an_index_chunked_another_way_is_indexed_again(tmp_path, navec_encoder, 
     assert "re-indexing" in caplog.text and again.dense.count == 0
     assert [r.id for r in again.store.pending()] == ["a"]
     again.index_pending()
-    assert again.dense.count == 2 and (tmp_path / "i" / "chunking.txt").read_text() == again.chunking
+    assert again.dense.count == 2 and (tmp_path / "i" / "chunking.txt").read_text() == CHUNKING
     again.close()
 
 
