@@ -119,11 +119,11 @@ class CategoryProfile:
 
 def encoder_spec(encoder: Encoder | None) -> str | None:
     """How to load the encoder again: its shipped name, or the folder it came from."""
-    from models.encoders import SHIPPED
+    from models.encoders import SEPARATOR, SHIPPED
 
     if encoder is None:
         return None
-    if encoder.name in SHIPPED:
+    if all(part in SHIPPED for part in encoder.name.split(SEPARATOR)):
         return encoder.name
     return str(getattr(encoder, "folder", encoder.name))
 

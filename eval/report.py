@@ -152,3 +152,30 @@ def family_bootstrap_ci(
         scores.append(f1_score(y_true[idx], y_pred[idx], labels=list(labels), average="macro", zero_division=0))
     lo, hi = np.quantile(scores, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
+
+
+def misread_families(
+    predictions: list[dict], share: float = 0.25, excerpt: str = "title", excerpt_label: str = "title line of one"
+) -> str:
+    """The (gold, family) groups with at least ``share`` of their items misread, worst first: what each
+    was mostly read as, and the ``excerpt`` field of one misread item, so a reader sees which wording the
+    model missed. Predictions carry ``gold``, ``family``, ``pred`` and ``excerpt``."""
+    from collections import Counter, defaultdict
+
+    groups = defaultdict(list)
+    for p in predictions:
+        groups[(p["gold"], p["family"])].append(p)
+    misread = []
+    for (gold, family), items in groups.items():
+        wrong = [p for p in items if p["pred"] != gold]
+        if wrong and len(wrong) >= share * len(items):
+            misread.append((gold, family, wrong, len(items)))
+    misread.sort(key=lambda m: -len(m[2]))
+    rows = []
+    for gold, family, wrong, n in misread:
+        read_as = Counter(p["pred"] for p in wrong).most_common(1)[0][0]
+        text = " ".join(str(wrong[0][excerpt]).split())
+        rows.append([gold, family, f"{len(wrong)}/{n}", read_as, text[:60].replace("|", "/")])
+    if not rows:
+        return f"No class's family had {share:.0%} of its items misread."
+    return markdown_table(["gold", "family", "misread", "mostly read as", excerpt_label], rows)

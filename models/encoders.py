@@ -173,6 +173,30 @@ class NavecEncoder(Encoder):
         return np.stack([self._embed(t) for t in texts])
 
 
+class ConcatEncoder(Encoder):
+    """Several encoders side by side: each part's unit vector, concatenated and normalised again, so
+    every part weighs the same. Named by its parts joined with ``+`` ("e5-small-int8+use-multilingual"),
+    which is also how ``load_encoder`` builds one."""
+
+    def __init__(self, parts: Sequence[Encoder]):
+        if len(parts) < 2:
+            raise ValueError("a concatenation needs two encoders or more")
+        self.parts = list(parts)
+        self.name = SEPARATOR.join(p.name for p in self.parts)
+        self.dim = sum(p.dim for p in self.parts)
+        self.version = SEPARATOR.join(p.version for p in self.parts)
+        limits = [p.max_batch for p in self.parts if p.max_batch]
+        self.max_batch = min(limits) if limits else None
+
+    def _encode_batch(self, texts: list[str], kind: str) -> np.ndarray:
+        # Each part normalises (and prefixes) its own way; _encode normalises the whole again.
+        return np.hstack([p._encode(texts, kind, len(texts), False) for p in self.parts])
+
+
+#: Joins the names of encoders used side by side (``ConcatEncoder``).
+SEPARATOR = "+"
+
+
 @dataclass(frozen=True)
 class EncoderSpec:
     name: str
@@ -208,7 +232,8 @@ E5_BACKENDS = ("auto", "onnx", "torch")
 
 
 def load_encoder(spec: str, models_dir: Path, backend: str | None = None) -> Encoder:
-    """Load an encoder by shipped name or by the path of a local sentence-transformers folder.
+    """Load an encoder by shipped name or by the path of a local sentence-transformers folder; shipped
+    names joined by ``+`` give their concatenation (``ConcatEncoder``).
 
     ``backend`` (e5 only; default: the ``CLAIMS_E5_BACKEND`` setting, ``auto``): ``onnx`` runs the
     exported model with ONNX Runtime, ``torch`` the sentence-transformers folder, ``auto`` the
@@ -217,6 +242,12 @@ def load_encoder(spec: str, models_dir: Path, backend: str | None = None) -> Enc
     Raises:
         ArtifactError: the name or backend is unknown, or the model has not been prepared.
     """
+    if SEPARATOR in spec and not Path(spec).expanduser().is_dir():
+        names = [n.strip() for n in spec.split(SEPARATOR)]
+        unknown = [n for n in names if n not in SHIPPED]
+        if unknown or len(names) < 2:
+            raise ArtifactError(f"bad encoder list {spec!r}: join two or more of {sorted(SHIPPED)} with '+'")
+        return ConcatEncoder([load_encoder(n, models_dir, backend) for n in names])
     if spec in ("e5-small", "e5-small-int8"):
         folder = e5_folder(models_dir)
         if not (folder / "meta.json").exists():

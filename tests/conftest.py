@@ -66,6 +66,14 @@ def navec_encoder(models_dir):
 
 
 @pytest.fixture(scope="session")
+def concat_encoder(models_dir):
+    """e5 and navec side by side, loaded by their joined names."""
+    from models.encoders import load_encoder
+
+    return load_encoder("e5-small+navec", models_dir)
+
+
+@pytest.fixture(scope="session")
 def small_dataset(tmp_path_factory) -> Path:
     """One small generated data set for the whole session (about 20 s: packages are rendered)."""
     from synth.generate import generate

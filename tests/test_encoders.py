@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.encoders import SentenceTransformerEncoder, load_encoder
+from models.encoders import ConcatEncoder, SentenceTransformerEncoder, load_encoder
 from models.registry import ArtifactError
 
 # An appeal, a paraphrase with few shared words, and an unrelated text of similar length.
@@ -24,7 +24,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=["e5", "use_encoder", "navec_encoder"])
+@pytest.fixture(params=["e5", "use_encoder", "navec_encoder", "concat_encoder"])
 def encoder(request):
     return request.getfixturevalue(request.param)
 
@@ -76,3 +76,16 @@ def test_unknown_encoder_and_unprepared_model_are_clear_errors(tmp_path):
 def test_navec_text_without_known_words_gives_a_zero_vector(navec_encoder):
     out = navec_encoder.encode_documents(["", "§§§ ###"])
     assert np.all(out == 0.0)
+
+
+def test_joined_names_give_each_encoder_an_equal_share(concat_encoder, e5, navec_encoder, models_dir):
+    """ "a+b" is the parts' unit vectors side by side, each scaled by 1/sqrt(2); a bad list is a clear error."""
+    assert isinstance(concat_encoder, ConcatEncoder) and concat_encoder.name == "e5-small+navec"
+    assert concat_encoder.dim == e5.dim + navec_encoder.dim and e5.version in concat_encoder.version
+    texts = ["Оператор списал деньги за подписку.", "Страховая не доплатила по ОСАГО после аварии."]
+    both = concat_encoder.encode_queries(texts)
+    np.testing.assert_allclose(both[:, : e5.dim], e5.encode_queries(texts) / np.sqrt(2), atol=1e-5)
+    np.testing.assert_allclose(both[:, e5.dim :], navec_encoder.encode_queries(texts) / np.sqrt(2), atol=1e-5)
+    for bad in ("e5-small+no-such-encoder", "navec+", "+navec"):
+        with pytest.raises(ArtifactError, match="join two or more"):
+            load_encoder(bad, models_dir)

@@ -12,6 +12,7 @@ from eval.report import (
     expected_calibration_error,
     family_bootstrap_ci,
     markdown_table,
+    misread_families,
     plot_confusion,
     plot_precision_coverage,
     plot_reliability,
@@ -139,6 +140,13 @@ class CategoriesSuite(Evaluator):
                 "```\n" + classification_report(y_te, pred, labels=labels, zero_division=0) + "```",
             )
         )
+        if families is not None:
+            items = [
+                {"gold": y, "family": f.rsplit("/", 1)[-1], "pred": p, "text": t}
+                for y, f, p, t in zip(y_te, families, pred, x_te, strict=True)
+            ]
+            table = misread_families(items, excerpt="text", excerpt_label="start of one misread text")
+            out.sections.append((f"{key}: misread template families", table))
         out.plots[f"confusion_{key}.png"] = partial(
             plot_confusion, matrix=confusion_matrix(y_te, pred, labels=labels), labels=labels, title=f"{key}: model"
         )

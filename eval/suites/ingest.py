@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.base import EvalContext, EvalOutput, Evaluator, cached_array
-from eval.report import family_bootstrap_ci, markdown_table, plot_confusion
+from eval.report import family_bootstrap_ci, markdown_table, misread_families, plot_confusion
 
 MAX_PACKAGES = 60  # per process: scanned packages are OCR'd, about 1 s a page on one core
 
@@ -141,29 +141,6 @@ REAL_TYPES_EXTENDED = {**REAL_TYPES, 1: "contract", 3: "other", 5: "other", 6: "
                        11: "other"}  # fmt: skip
 
 
-def _misread_families(predictions: list[dict], share: float = 0.25) -> str:
-    """The (type, family) groups with at least ``share`` of their documents misread, worst first:
-    what each was read as, and its title line, so a reader sees which wording the model missed."""
-    from collections import Counter, defaultdict
-
-    groups = defaultdict(list)
-    for p in predictions:
-        groups[(p["gold"], p["family"])].append(p)
-    misread = []
-    for (gold, family), items in groups.items():
-        wrong = [p for p in items if p["pred"] != gold]
-        if len(wrong) >= share * len(items):
-            misread.append((gold, family, wrong, len(items)))
-    misread.sort(key=lambda m: -len(m[2]))
-    rows = []
-    for gold, family, wrong, n in misread:
-        read_as = Counter(p["pred"] for p in wrong).most_common(1)[0][0]
-        rows.append([gold, family, f"{len(wrong)}/{n}", read_as, wrong[0]["title"][:60]])
-    if not rows:
-        return f"No type's family had {share:.0%} of its documents misread."
-    return markdown_table(["type", "family", "misread", "mostly read as", "title line of one"], rows)
-
-
 class DocTypeSuite(Evaluator):
     """Leave-one-family-out on the generated document texts (train on five template families, test
     on the sixth, every family in turn), the same on OCR-noised texts, package splitting on the
@@ -254,7 +231,7 @@ class DocTypeSuite(Evaluator):
         out.sections.append(
             ("Per type F1 (pooled)", markdown_table(["type", "F1"], list(zip(labels, per_class, strict=True))))
         )
-        out.sections.append(("Misread template families", _misread_families(predictions)))
+        out.sections.append(("Misread template families", misread_families(predictions)))
         matrix = confusion_matrix(y_true, y_pred, labels=labels)
         out.plots["doctype_confusion.png"] = lambda p: plot_confusion(p, matrix, labels, "document types, held-out")
         if ctx.data_dir is not None:

@@ -124,6 +124,16 @@ def test_categories_suite_on_small_data(small_dataset, models_dir, tmp_path):
         assert {f"{key}_tfidf_lr_macro_f1", f"{key}_paperless_mlp_macro_f1"} <= set(m)
     report = (run / "report.md").read_text()
     assert "over redrawn test families" in report and (run / "calibration.png").stat().st_size > 1000
+    misread = report.split("synthetic_telecom: misread template families", 1)[1].split("\n#", 1)[0]
+    preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+    wrong = {
+        (p["gold"], p["id"].split("-")[-2])
+        for p in preds
+        if p["dataset"] == "synthetic_telecom" and p["gold"] != p["category"]
+    }
+    rows = [tuple(c.strip() for c in row.split("|")[1:3]) for row in misread.splitlines() if row.startswith("|")]
+    listed = set(rows[2:])  # past the header and its rule
+    assert listed <= wrong and (listed or "No class's family" in misread)
 
 
 def test_refund_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
@@ -168,7 +178,7 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
 
 
 def test_misread_families_lists_the_families_mostly_misread():
-    from eval.suites.ingest import _misread_families
+    from eval.report import misread_families
 
     preds = [{"gold": "contract", "family": 1, "pred": "receipt", "title": "ДОГОВОР КУПЛИ-ПРОДАЖИ"}] * 3
     preds += [{"gold": "contract", "family": 1, "pred": "contract", "title": "ДОГОВОР КУПЛИ-ПРОДАЖИ"}]
@@ -176,7 +186,7 @@ def test_misread_families_lists_the_families_mostly_misread():
     preds += [{"gold": "receipt", "family": 2, "pred": "other", "title": "ЧЕК"}] + [
         {"gold": "receipt", "family": 2, "pred": "receipt", "title": "ЧЕК"}
     ] * 9
-    table = _misread_families(preds)
+    table = misread_families(preds)
     assert "| contract | 1 | 3/4 | receipt | ДОГОВОР КУПЛИ-ПРОДАЖИ |" in table
     assert "passport" not in table and "| receipt | 2 |" not in table  # 0/4 and 1/10 are under 25 %
-    assert "No type" in _misread_families(preds[4:8])
+    assert "No class" in misread_families(preds[4:8])
