@@ -159,7 +159,7 @@ def misread_families(
 ) -> str:
     """The (gold, family) groups with at least ``share`` of their items misread, worst first: what each
     was mostly read as, and the ``excerpt`` field of one misread item, so a reader sees which wording the
-    model missed. Predictions carry ``gold``, ``family``, ``pred`` and ``excerpt``."""
+    model missed. Predictions carry ``gold``, ``family``, ``pred`` and the field that ``excerpt`` names."""
     from collections import Counter, defaultdict
 
     groups = defaultdict(list)
