@@ -82,15 +82,15 @@ def test_profile_predicts_calibrated_output_and_round_trips(telecom, navec_encod
     assert meta["encoder"] == "navec" and len(meta["training_data_sha256"]) == 64
 
 
-def test_profile_of_joined_encoders_records_them_by_name(telecom, concat_encoder, tmp_path, models_dir):
+def test_profile_of_joined_encoders_records_them_by_name(telecom, concat_encoder, tmp_path):
     """A profile trained on "e5-small+navec" names that encoder in its meta and loads it back by the name."""
-    from models.encoders import load_encoder
-
     small = (telecom["train"][0][::3], telecom["train"][1][::3])
     profile = train_profile("both", small, telecom["validation"], concat_encoder, embedding_weight=2.0)
     profile.save(tmp_path / "both")
     assert json.loads((tmp_path / "both" / "meta.json").read_text())["encoder"] == "e5-small+navec"
-    loaded = CategoryProfile.load(tmp_path / "both", lambda spec: load_encoder(spec, models_dir))
+    asked = []
+    loaded = CategoryProfile.load(tmp_path / "both", lambda spec: asked.append(spec) or concat_encoder)
+    assert asked == ["e5-small+navec"]  # the loader is asked for the encoder by the joined name
     texts = telecom["test"][0][:5]
     assert [p.to_json() for p in loaded.predict(texts)] == [p.to_json() for p in profile.predict(texts)]
 
