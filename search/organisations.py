@@ -10,11 +10,19 @@ from models.text import normalise
 
 LEGAL_FORMS = r"\b(пао|ао|ооо|зао|оао|спао|сао|кб|ск|мфк|мкк|нпф|кпк|скпк|ип|нко|ано)\b"
 _LEGAL_ONLY = re.compile(rf"^(?:{LEGAL_FORMS[2:-2]})$")
+_IN_WORD_HYPHEN = re.compile(r"(?<=\w)[-\u2010\u2011](?=\w)")
+
+
+def fold(text: str) -> str:
+    """The form names are matched in: normalised, hyphens inside a word dropped ("Т-Банк" and
+    "ТБанк" both read "тбанк")."""
+    return _IN_WORD_HYPHEN.sub("", normalise(text))
 
 
 def aliases(name: str) -> set[str]:
-    """Ways a person names an organisation: its quoted name, a brand in brackets, the name without
-    legal forms ("Банк ВТБ (ПАО)" -> "банк втб", "втб")."""
+    """Ways a person names an organisation, folded: its quoted name, a brand in brackets, the name
+    without legal forms ("Банк ВТБ (ПАО)" -> "банк втб", "втб"); a hyphenated name also with a
+    space ("Альфа-Банк" -> "альфабанк", "альфа банк")."""
     out = {normalise(m) for m in re.findall(r"«([^«»]+)»", name)}
     out |= {normalise(m) for m in re.findall(r"\(([^()]+)\)", name) if not _LEGAL_ONLY.match(normalise(m))}
     base = normalise(re.sub(LEGAL_FORMS, " ", normalise(re.sub(r"\([^()]*\)|[«»\"]", " ", name))))
@@ -23,7 +31,8 @@ def aliases(name: str) -> set[str]:
         words = base.split()
         if len(words) == 2 and words[0] == "банк":
             out.add(words[1])  # "банк втб" -> "втб"
-    return {a.strip() for a in out if len(a.strip()) >= 3}
+    out |= {a.replace("-", " ") for a in out if "-" in a}
+    return {fold(a) for a in out if len(fold(a)) >= 3}
 
 
 class OrganisationNames:
@@ -39,4 +48,4 @@ class OrganisationNames:
         """Stored organisation names mentioned in ``text``."""
         if self._re is None:
             return set()
-        return {n for m in self._re.finditer(normalise(text)) for n in self.by_alias[m.group(0)]}
+        return {n for m in self._re.finditer(fold(text)) for n in self.by_alias[m.group(0)]}
