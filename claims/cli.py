@@ -626,13 +626,12 @@ def index_tune(
     finally:
         index.close()
     v = adapter.meta["validation"]
+    best = v["capped_recall_at_10_by_aggregate_and_lexical_weight"][f"{adapter.aggregate}/{adapter.lexical_weight}"]
     typer.echo(
         f"{len(usable)} labelled queries ({skipped} bad lines skipped, {len(texts) - len(usable)} naming no "
         f"decision of the index); on the {v['queries']} held out, capped recall@10 "
-        f"{v['capped_recall_at_10_without_adapter']:.3f} without the adapter, "
-        f"{v['capped_recall_at_10_chosen']:.3f} with it "
-        f"(aggregate {adapter.aggregate}, lexical weight {adapter.lexical_weight}, "
-        f"feedback weight {adapter.feedback_weight}) -> "
+        f"{v['capped_recall_at_10_without_adapter']:.3f} without the adapter, {best:.3f} with it "
+        f"(aggregate {adapter.aggregate}, lexical weight {adapter.lexical_weight}) -> "
         f"{index_adapter_folder(index.folder)}"
     )
 

@@ -32,7 +32,6 @@ FORMAT_VERSION = 1
 FOLDER = "search-adapter"
 LEXICAL_WEIGHTS = (0.25, 0.5, 1.0)  # candidates for the lexical list's fusion weight
 AGGREGATES = ("sum", "max")  # candidates for how a decision's passages add up
-FEEDBACK_WEIGHTS = (0.0, 0.5, 1.0)  # candidates for the feedback list's weight (search.hybrid)
 MIN_LABELLED = 20  # fewer labelled queries than this cannot both fit and measure an adapter
 
 
@@ -135,11 +134,6 @@ class QueryAdapter:
         return float(self.meta.get("lexical_weight", 1.0))
 
     @property
-    def feedback_weight(self) -> float:
-        """The pseudo-relevance feedback list's fusion weight chosen with this adapter (0: off)."""
-        return float(self.meta.get("feedback_weight", 0.0))
-
-    @property
     def aggregate(self) -> str:
         """How a decision's passages add up with this adapter ("sum" if none was chosen)."""
         return str(self.meta.get("aggregate", "sum"))
@@ -207,31 +201,17 @@ def capped_recall(index, labelled: LabelledQueries, k: int = 10, **search) -> fl
 
 
 def choose_fusion(index, validation: LabelledQueries) -> tuple[dict, dict[str, float]]:
-    """The fusion settings with the best capped recall@10 on ``validation``, with the adapter the
-    index holds: the lexical weight and passage aggregation together, then, with those, the
-    feedback weight. Returns them and every candidate's figure."""
+    """The lexical fusion weight and passage aggregation with the best capped recall@10 on
+    ``validation``, with the adapter the index holds; returns them and every candidate's figure."""
     from search.hybrid import FusionWeights
 
     figures = {
-        (a, w, 0.0): capped_recall(index, validation, weights=FusionWeights(lexical=w), aggregate=a)
+        (a, w): capped_recall(index, validation, weights=FusionWeights(lexical=w), aggregate=a)
         for a in AGGREGATES
         for w in LEXICAL_WEIGHTS
     }
-    aggregate, weight, _ = max(figures, key=lambda c: (round(figures[c], 6), c[0] == "sum", c[1]))
-    for f in FEEDBACK_WEIGHTS[1:]:
-        figures[(aggregate, weight, f)] = capped_recall(
-            index, validation, weights=FusionWeights(lexical=weight, feedback=f), aggregate=aggregate
-        )
-    mine = [c for c in figures if c[:2] == (aggregate, weight)]
-    feedback = max(mine, key=lambda c: (round(figures[c], 6), -c[2]))[2]  # the smaller weight on a tie
-    return (
-        {"aggregate": aggregate, "lexical_weight": weight, "feedback_weight": feedback},
-        {_candidate(*c): v for c, v in figures.items()},
-    )
-
-
-def _candidate(aggregate: str, lexical: float, feedback: float) -> str:
-    return f"{aggregate}/{lexical}" + (f"/feedback {feedback}" if feedback else "")
+    aggregate, weight = max(figures, key=lambda c: (round(figures[c], 6), c[0] == "sum", c[1]))
+    return {"aggregate": aggregate, "lexical_weight": weight}, {f"{a}/{w}": v for (a, w), v in figures.items()}
 
 
 # ---- the shipped adapter -------------------------------------------------------------------
@@ -266,17 +246,16 @@ def fit_and_choose(
         train.texts + choose.texts + (extra.texts if extra else []),
         train.relevant + choose.relevant + (extra.relevant if extra else []),
     )
-    best = figures[_candidate(fusion["aggregate"], fusion["lexical_weight"], fusion["feedback_weight"])]
     adapter = fit_on_index(index, everything)
     adapter.meta.update(
         **fusion,
         validation={
             "queries": len(choose.texts),
             "capped_recall_at_10_without_adapter": round(before, 4),
-            "capped_recall_at_10_by_fusion": {c: round(v, 4) for c, v in figures.items()},
-            "capped_recall_at_10_chosen": round(best, 4),
+            "capped_recall_at_10_by_aggregate_and_lexical_weight": {c: round(v, 4) for c, v in figures.items()},
         },
     )
+    best = figures[f"{fusion['aggregate']}/{fusion['lexical_weight']}"]
     log.info("query adapter: validation capped recall@10 %.3f -> %.3f (%s)", before, best, fusion)
     return adapter
 

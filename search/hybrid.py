@@ -36,7 +36,6 @@ class FusionWeights:
     lexical: float = 1.0
     organisation: float = 1.0  # an organisation named in the query, matched to the decisions' own
     category: float = 1.0  # the query's category probabilities (``category_prior``), when given
-    feedback: float = 0.0  # the passages nearest the best hit's matching passage (off unless chosen)
 
 
 @dataclass
@@ -288,22 +287,16 @@ class DecisionIndex:
         passage. In hybrid mode an organisation named in the query (recognised from the names in
         the store) counts as one more ranked list, and so does ``category_prior`` (the query's
         category probabilities from a category profile): a decision of category c gains
-        p(c) / 61. With ``weights.feedback`` (hybrid only) the passages nearest to the best
-        decision's closest passage form one more list (pseudo-relevance feedback), and the
-        decisions are scored again. The hit shows the decision's best passage. With a query
-        adapter the query vector is mapped by it first, and ``weights`` and ``aggregate`` default
-        to the settings chosen with it.
+        p(c) / 61. The hit shows the decision's best passage. With a query adapter the query
+        vector is mapped by it first, and ``weights`` and ``aggregate`` default to the settings
+        chosen with it.
 
         Raises:
             SearchError: bad query, k, mode, aggregate or filter (with a stable ``code``).
         """
         filters = filters or SearchFilters()
         if weights is None:
-            weights = (
-                FusionWeights(lexical=self.adapter.lexical_weight, feedback=self.adapter.feedback_weight)
-                if self.adapter
-                else FusionWeights()
-            )
+            weights = FusionWeights(lexical=self.adapter.lexical_weight) if self.adapter else FusionWeights()
         if aggregate is None:
             aggregate = self.adapter.aggregate if self.adapter else "sum"
         self.validate(query, k, filters, mode)
@@ -317,66 +310,36 @@ class DecisionIndex:
             allowed = self.store.passage_ids(ids)
         n = candidates or max(200, 20 * k)
         contributions: dict[int, float] = {}  # passage id -> fused score
-        dense_rank: dict[int, int] = {}  # passage id -> its rank in the dense list
         if mode in ("dense", "hybrid") and self.dense.count:
             qv = self.encoder.encode_queries([query], progress=False)
             if self.adapter is not None:
                 qv = self.adapter.transform(qv)
             _, d_ids = self.dense.search(qv, n, allowed)
-            dense_rank = {int(pid): rank for rank, pid in enumerate(p for p in d_ids[0] if p >= 0)}
-            self._contribute(contributions, dense_rank, weights.dense)
+            for rank, pid in enumerate(p for p in d_ids[0] if p >= 0):
+                contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.dense / (RRF_K + rank + 1)
         if mode in ("lexical", "hybrid"):
             _, l_ids = self.lexical.search(query, n, allowed)
-            self._contribute(contributions, {int(pid): rank for rank, pid in enumerate(l_ids)}, weights.lexical)
+            for rank, pid in enumerate(l_ids):
+                contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.lexical / (RRF_K + rank + 1)
         named = self.organisations.find(query) if mode == "hybrid" and weights.organisation else set()
         prior = {}
         if mode == "hybrid" and category_prior:
             prior = {c: weights.category * p / (RRF_K + 1) for c, p in category_prior.items()}
-        org_bonus = weights.organisation / (RRF_K + 1)
-        scored = self._score(contributions, aggregate, named, org_bonus, prior)
-        if mode == "hybrid" and weights.feedback and dense_rank and scored[0]:
-            feedback = self._feedback_list(scored, dense_rank, n, allowed)
-            if feedback:
-                self._contribute(contributions, feedback, weights.feedback)
-                scored = self._score(contributions, aggregate, named, org_bonus, prior)
-        return self._hits(query, scored, k)
+        return self._group(query, contributions, k, aggregate, named, weights.organisation / (RRF_K + 1), prior)
 
-    @staticmethod
-    def _contribute(contributions: dict[int, float], ranks: Mapping[int, int], weight: float) -> None:
-        """Reciprocal-rank fusion: a passage at rank r adds weight / (60 + r + 1)."""
-        for pid, rank in ranks.items():
-            contributions[pid] = contributions.get(pid, 0.0) + weight / (RRF_K + rank + 1)
-
-    def _feedback_list(self, scored, dense_rank: Mapping[int, int], n: int, allowed) -> dict[int, int]:
-        """Pseudo-relevance feedback: the passages nearest to the passage of the best decision that
-        the dense retriever ranked highest (what matched the query in meaning), as ranks. Decisions
-        about the same dispute state it in much the same sentence, so this finds them even where
-        the query's everyday words matched that sentence only weakly."""
-        score, _, _, info = scored
-        top = min(score, key=lambda d: (-score[d], d))
-        own = [(rank, pid) for pid, rank in dense_rank.items() if pid in info and info[pid][0] == top]
-        if not own:
-            return {}
-        pid = min(own)[1]
-        text = self.store.passages([pid])[pid][2]
-        vector = self.store.cached_vectors([text_hash(text)], self.encoder_key).get(text_hash(text))
-        if vector is None:
-            vector = self.encoder.encode_documents([text], progress=False)[0]
-        _, ids = self.dense.search(np.asarray(vector, dtype=np.float32)[None, :], n, allowed)
-        return {int(p): rank for rank, p in enumerate(q for q in ids[0] if q >= 0)}
-
-    def _score(
+    def _group(
         self,
+        query: str,
         contributions: dict[int, float],
+        k: int,
         aggregate: str,
         named: set[str],
         org_bonus: float,
         category_bonus: dict[str, float],
-    ) -> tuple[dict[str, float], dict[str, tuple[float, int]], dict[str, dict], dict[int, tuple]]:
-        """Each decision's score (its passages added up or their best, plus the organisation and
-        category bonuses), its best passage, its metadata, and the passages' owners."""
+    ) -> list[Hit]:
+        """One hit per decision with its best passage, best first, cut to ``k``."""
         if not contributions:
-            return {}, {}, {}, {}
+            return []
         info = self.store.passages(contributions, with_text=False)  # text only for the k shown
         score: dict[str, float] = {}
         best: dict[str, tuple[float, int]] = {}
@@ -392,12 +355,7 @@ class DecisionIndex:
             if m["organisation"] in named:
                 score[did] += org_bonus
             score[did] += category_bonus.get(m["category"], 0.0)
-        return {d: v for d, v in score.items() if d in meta}, best, meta, info
-
-    def _hits(self, query: str, scored, k: int) -> list[Hit]:
-        """One hit per decision with its best passage, best first, cut to ``k``."""
-        score, best, meta, info = scored
-        top = sorted(score, key=lambda d: (-score[d], d))[:k]
+        top = [d for d in sorted(score, key=lambda d: (-score[d], d)) if d in meta][:k]
         texts = self.store.passages([best[d][1] for d in top])
         hits = []
         for did in top:

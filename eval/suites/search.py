@@ -15,10 +15,8 @@ import numpy as np
 from eval.base import EvalContext, EvalOutput, Evaluator
 from eval.ir_metrics import capped_recall_at, dcg, mrr_at, ndcg_at, precision_at, recall_at
 from eval.report import markdown_table
-from search.hybrid import MODES, DecisionIndex, FusionWeights
+from search.hybrid import MODES, DecisionIndex
 from search.types import DecisionRecord
-
-FEEDBACK = 1.0  # the feedback weight of the rows that add feedback to plain hybrid search
 
 SPB_QUERIES = 1000  # held-out appeals used as queries (seeded sample of the test month)
 SPB_TUNE_QUERIES = 1500  # indexed appeals used as labelled queries, as `claims index tune` takes them
@@ -131,32 +129,24 @@ class SearchSuite(Evaluator):
         with open(ctx.data_dir / "search_queries.jsonl", encoding="utf-8") as fh:
             queries = [json.loads(line) for line in fh]
         rows = []
-        # (row, search mode, passage aggregation, adapter, fusion weights); None: the defaults
-        variants = [(m, m, "sum", None, None) for m in MODES]
-        variants.append(("hybrid_best_passage_only", "hybrid", "max", None, None))
-        variants.append(("hybrid_feedback", "hybrid", "sum", None, FusionWeights(feedback=FEEDBACK)))
+        variants = [(m, m, "sum", None) for m in MODES] + [("hybrid_best_passage_only", "hybrid", "max", None)]
         priors = self._category_priors(ctx, [q["query"] for q in queries])
         if priors is not None:
-            variants.append(("hybrid_category_prior", "hybrid", "sum", None, None))
+            variants.append(("hybrid_category_prior", "hybrid", "sum", None))
         adapter = self._adapter(ctx, encoder)
         if adapter is not None:
             variants += [
-                ("dense_query_adapter", "dense", None, adapter, None),
-                ("hybrid_query_adapter", "hybrid", None, adapter, None),  # with the adapter's fusion settings
+                ("dense_query_adapter", "dense", None, adapter),
+                ("hybrid_query_adapter", "hybrid", None, adapter),  # with the adapter's fusion settings
             ]
-            if adapter.feedback_weight:
-                plain = FusionWeights(lexical=adapter.lexical_weight)
-                variants.append(("hybrid_query_adapter_no_feedback", "hybrid", None, adapter, plain))
             if priors is not None:
-                variants.append(("hybrid_query_adapter_category_prior", "hybrid", None, adapter, None))
-        for mode, search_mode, aggregate, adapter_used, weights in variants:
+                variants.append(("hybrid_query_adapter_category_prior", "hybrid", None, adapter))
+        for mode, search_mode, aggregate, adapter_used in variants:
             index.adapter = adapter_used
             agg = Counter()
             for i, q in enumerate(queries):
                 prior = priors[i] if mode.endswith("category_prior") else None
-                hits = index.search(
-                    q["query"], 10, mode=search_mode, aggregate=aggregate, weights=weights, category_prior=prior
-                )
+                hits = index.search(q["query"], 10, mode=search_mode, aggregate=aggregate, category_prior=prior)
                 ranked = [h.decision_id for h in hits]
                 rel = set(q["relevant"])
                 grades = {r: 1.0 for r in rel} | {q["target"]: 2.0}
@@ -271,25 +261,19 @@ class SearchSuite(Evaluator):
         per_reason = Counter(a.reason for a in corpus)
         majority = per_reason.most_common(1)[0][0]
         rows = []
-        # (row, search mode, adapter, fusion weights); None: the defaults
-        variants = [(m, m, None, None) for m in MODES]
-        variants.append(("hybrid_feedback", "hybrid", None, FusionWeights(feedback=FEEDBACK)))
+        variants = [(m, m, None) for m in MODES]
         adapter = self._adapter(ctx, encoder)
         if adapter is not None:  # trained on generated finance decisions: does it carry over?
-            variants += [
-                ("dense_query_adapter", "dense", adapter, None),
-                ("hybrid_query_adapter", "hybrid", adapter, None),
-            ]
+            variants += [("dense_query_adapter", "dense", adapter), ("hybrid_query_adapter", "hybrid", adapter)]
         # What `claims index tune` makes of labelled queries from the indexed months themselves.
         tuned = self._tuned_spb_adapter(index, corpus, rng)
         out.metrics["spb_tuned_adapter_queries"] = tuned.meta["training"]["queries"]
-        out.metrics["spb_tuned_adapter_feedback_weight"] = tuned.feedback_weight
-        variants += [("dense_tuned_adapter", "dense", tuned, None), ("hybrid_tuned_adapter", "hybrid", tuned, None)]
-        for mode, search_mode, adapter_used, weights in variants:
+        variants += [("dense_tuned_adapter", "dense", tuned), ("hybrid_tuned_adapter", "hybrid", tuned)]
+        for mode, search_mode, adapter_used in variants:
             index.adapter = adapter_used
             p10, ndcg = 0.0, 0.0
             for q in queries:
-                ranked = [h.decision_id for h in index.search(q.text, 10, mode=search_mode, weights=weights)]
+                ranked = [h.decision_id for h in index.search(q.text, 10, mode=search_mode)]
                 same = {r for r in ranked if reason_of.get(r) == q.reason}
                 p10 += precision_at(ranked, same, 10)
                 # Binary gains; the ideal ranking has min(10, appeals of that reason) relevant hits.

@@ -7,8 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from models.encoders import Encoder
-from search.adapter import QueryAdapter
 from search.hybrid import DecisionIndex, FusionWeights, IngestStats, read_corpus
 from search.types import DecisionRecord, SearchError, SearchFilters
 
@@ -249,38 +247,3 @@ def test_a_lexical_index_of_another_analyzer_is_rebuilt_from_the_store(index, na
     assert reopened.lexical.count == reopened.dense.count
     assert [h.decision_id for h in reopened.search("выплату", 4, mode="lexical")] == before
     reopened.close()
-
-
-class _TableEncoder(Encoder):
-    """Fixed vectors by text: exact geometry for testing fusion, not meaning."""
-
-    name, dim, version = "table", 3, "1"
-
-    def __init__(self, table: dict[str, list[float]]):
-        self.table = table
-
-    def _encode_batch(self, texts, kind):
-        return np.array([self.table[t.strip(" .")] for t in texts], dtype=np.float32)
-
-
-def test_feedback_finds_what_the_best_hit_says_even_when_the_query_missed_it(tmp_path):
-    # "a" matches the query best; "b" says what "a" says but shares nothing with the query;
-    # "e" matches the query a little and says the opposite of "a".
-    encoder = _TableEncoder(
-        {"запрос": [1, 0, 0], "альфа": [0.6, 0.8, 0], "бета": [0, 1, 0], "эпсилон": [0.5, -0.6, 0.62]}
-    )
-    idx = DecisionIndex(tmp_path / "idx", encoder)
-    texts = {"A": "альфа", "B": "бета", "E1": "эпсилон", "E2": "эпсилон"}
-    idx.add([DecisionRecord(id=d, text=t) for d, t in texts.items()], progress=False)
-    plain = [h.decision_id for h in idx.search("запрос", 4, mode="hybrid", candidates=3)]
-    assert plain[0] == "A" and "B" not in plain
-    weights = FusionWeights(lexical=0.0, feedback=1.0)
-    lifted = [h.decision_id for h in idx.search("запрос", 4, weights=weights, candidates=3)]
-    assert lifted[0] == "A" and "B" in lifted and lifted.index("B") < lifted.index("E2")
-    assert [h.decision_id for h in idx.search("запрос", 4, mode="dense", weights=weights, candidates=3)] == plain[:3]
-    # An adapter brings the feedback weight chosen with it.
-    idx.adapter = QueryAdapter()
-    idx.adapter.matrix_ = np.eye(3, dtype=np.float32)
-    idx.adapter.meta = {"encoder_version": "1", "lexical_weight": 0.0, "feedback_weight": 1.0}
-    assert [h.decision_id for h in idx.search("запрос", 4, candidates=3)] == lifted
-    idx.close()
