@@ -31,7 +31,8 @@ def tokens(text: str) -> list[str]:
 
 
 @functools.cache
-def _morph():
+def morph_analyzer():
+    """pymorphy3's Russian analyser, loaded once (dictionaries take a second)."""
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer(lang="ru")
@@ -42,7 +43,7 @@ def lemma(word: str) -> str:
     """Normal form of one (already normalised) word; non-Cyrillic tokens come back unchanged."""
     if not re.search("[а-я]", word):
         return word
-    return _morph().parse(word)[0].normal_form.replace("ё", "е")
+    return morph_analyzer().parse(word)[0].normal_form.replace("ё", "е")
 
 
 def lemmas(text: str, *, drop_stopwords: bool = True) -> list[str]:

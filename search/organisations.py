@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from models.text import normalise
+from models.text import morph_analyzer, normalise
 
 LEGAL_FORMS = r"\b(пао|ао|ооо|зао|оао|спао|сао|кб|ск|мфк|мкк|нпф|кпк|скпк|ип|нко|ано)\b"
 _LEGAL_ONLY = re.compile(rf"^(?:{LEGAL_FORMS[2:-2]})$")
@@ -35,6 +35,26 @@ def aliases(name: str) -> set[str]:
     return {fold(a) for a in out if len(fold(a)) >= 3}
 
 
+_PROPER = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr"}
+
+
+def ordinary_word(alias: str) -> bool:
+    """Whether a one-word name is also an ordinary Russian word ("Согласие", "Доверие", "Открытие"):
+    the dictionary knows it and never as a proper name, organisation or abbreviation. A word built on
+    "банк" ("сбербанк") is a bank's name even where the dictionary lists it as a noun."""
+    if " " in alias or "банк" in alias:
+        return False
+    morph = morph_analyzer()
+    return morph.word_is_known(alias) and not any(_PROPER & set(p.tag.grammemes) for p in morph.parse(alias))
+
+
+def _written_as_name(alias: str) -> re.Pattern:
+    """The alias capitalised ("Согласие") or in quotes ("«согласие»"), in the original text."""
+    body = "".join("[её]" if c == "е" else re.escape(c) for c in alias[1:])
+    first = re.escape(alias[0].upper())
+    return re.compile(rf"(?<!\w)(?:{first}(?i:{body})|[«\"“](?i:{re.escape(alias[0])}{body})[»\"”])(?!\w)")
+
+
 class OrganisationNames:
     def __init__(self, names: Iterable[str]):
         self.by_alias: dict[str, set[str]] = {}
@@ -43,9 +63,17 @@ class OrganisationNames:
                 self.by_alias.setdefault(a, set()).add(n)
         pattern = "|".join(re.escape(a) for a in sorted(self.by_alias, key=len, reverse=True))
         self._re = re.compile(rf"(?<!\w)(?:{pattern})(?!\w)") if pattern else None
+        # "дал согласие на списание" is not about СК «Согласие»: such names count only as names.
+        self._as_name = {a: _written_as_name(a) for a in self.by_alias if ordinary_word(a)}
 
     def find(self, text: str) -> set[str]:
-        """Stored organisation names mentioned in ``text``."""
+        """Stored organisation names mentioned in ``text``; a name that is also an ordinary word
+        counts only where it is capitalised or quoted."""
         if self._re is None:
             return set()
-        return {n for m in self._re.finditer(fold(text)) for n in self.by_alias[m.group(0)]}
+        found = set()
+        for m in self._re.finditer(fold(text)):
+            alias = m.group(0)
+            if alias not in self._as_name or self._as_name[alias].search(text):
+                found |= self.by_alias[alias]
+        return found

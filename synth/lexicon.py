@@ -223,13 +223,13 @@ _NAME_TAGS = ("Surn", "Name", "Patr")
 def inflect_name(p: Person, case: str) -> str:
     """The full name in a grammatical case ("gent", "accs", "datv"...), as documents write it:
     "в лице директора Ильиной Валентины Васильевны". Unknown words stay as they are."""
-    from models.text import _morph
+    from models.text import morph_analyzer
 
     gender = "femn" if p.female else "masc"
     out = []
     for word, tag in zip((p.surname, p.first, p.patronymic), _NAME_TAGS, strict=True):
         form = word
-        for parse in _morph().parse(word):
+        for parse in morph_analyzer().parse(word):
             if tag in parse.tag and (parse.tag.gender in (gender, None) or tag == "Surn"):
                 inflected = parse.inflect({case, gender} if tag == "Surn" else {case})
                 if inflected:

@@ -23,3 +23,15 @@ def test_only_whole_words_match():
     assert names.find("пт-банкет в ресторане") == set()
     assert names.find("втбшный офис") == set()
     assert OrganisationNames([]).find("ВТБ") == set()
+
+
+def test_a_name_that_is_also_an_ordinary_word_counts_only_as_a_name():
+    names = OrganisationNames(["ООО СК «Согласие»", "КПК «Доверие»", "ПАО Сбербанк", "АО «Макс»"])
+    assert names.find("без моего согласия банк списал, я не давал согласие") == set()
+    assert names.find("потерял доверие к банку") == set()
+    assert names.find("Согласие отказало в выплате") == {"ООО СК «Согласие»"}
+    assert names.find("страховая «согласие» тянет с выплатой") == {"ООО СК «Согласие»"}
+    assert names.find("кооператив Доверие не отдаёт деньги") == {"КПК «Доверие»"}
+    # Brand names the dictionary also knows as nouns keep matching in lower case.
+    assert names.find("сбербанк заблокировал карту") == {"ПАО Сбербанк"}
+    assert names.find("макс затянул выплату") == {"АО «Макс»"}
