@@ -31,8 +31,9 @@ def aliases(name: str) -> set[str]:
         words = base.split()
         if len(words) == 2 and words[0] == "банк":
             out.add(words[1])  # "банк втб" -> "втб"
-    out |= {a.replace("-", " ") for a in out if "-" in a}
-    return {fold(a) for a in out if len(fold(a)) >= 3}
+    out |= {_IN_WORD_HYPHEN.sub(" ", a) for a in out}  # "альфа-банк" also as "альфа банк"
+    folded = {fold(a) for a in out}
+    return {a for a in folded if len(a) >= 3}
 
 
 _PROPER = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr"}

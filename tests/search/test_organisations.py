@@ -35,3 +35,7 @@ def test_a_name_that_is_also_an_ordinary_word_counts_only_as_a_name():
     # Brand names the dictionary also knows as nouns keep matching in lower case.
     assert names.find("сбербанк заблокировал карту") == {"ПАО Сбербанк"}
     assert names.find("макс затянул выплату") == {"АО «Макс»"}
+
+
+def test_any_hyphen_character_in_a_stored_name_folds_alike():
+    assert aliases("ПАО «МТС\u2011Банк»") == aliases("ПАО «МТС-Банк»") == {"мтсбанк", "мтс банк"}
