@@ -159,18 +159,22 @@ def misread_families(
 ) -> str:
     """The (gold, family) groups with at least ``share`` of their items misread, worst first: what each
     was mostly read as, and the ``excerpt`` field of one misread item, so a reader sees which wording the
-    model missed. Predictions carry ``gold``, ``family``, ``pred`` and the field that ``excerpt`` names."""
+    model missed. Predictions carry ``gold``, ``family``, ``pred`` and the field that ``excerpt`` names;
+    where a class's families hold several kinds (a ``kind`` field), each kind is its own group,
+    shown as "family.kind"."""
     from collections import Counter, defaultdict
 
     groups = defaultdict(list)
+    kinds = defaultdict(set)
     for p in predictions:
-        groups[(p["gold"], p["family"])].append(p)
+        groups[(p["gold"], p["family"], p.get("kind", 0))].append(p)
+        kinds[p["gold"]].add(p.get("kind", 0))
     misread = []
-    for (gold, family), items in groups.items():
+    for (gold, family, kind), items in groups.items():
         wrong = [p for p in items if p["pred"] != gold]
         if wrong and len(wrong) >= share * len(items):
-            misread.append((gold, family, wrong, len(items)))
-    misread.sort(key=lambda m: -len(m[2]))
+            misread.append((gold, f"{family}.{kind}" if len(kinds[gold]) > 1 else family, wrong, len(items)))
+    misread.sort(key=lambda m: -len(m[2]) / m[3])
     rows = []
     for gold, family, wrong, n in misread:
         read_as = Counter(p["pred"] for p in wrong).most_common(1)[0][0]

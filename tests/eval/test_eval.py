@@ -190,3 +190,13 @@ def test_misread_families_lists_the_families_mostly_misread():
     assert "| contract | 1 | 3/4 | receipt | ДОГОВОР КУПЛИ-ПРОДАЖИ |" in table
     assert "passport" not in table and "| receipt | 2 |" not in table  # 0/4 and 1/10 are under 25 %
     assert "No class" in misread_families(preds[4:8])
+
+
+def test_misread_families_splits_a_family_into_its_kinds():
+    from eval.report import misread_families
+
+    preds = [{"gold": "other", "family": 3, "kind": 0, "pred": "other", "title": "СПРАВКА"}] * 4
+    preds += [{"gold": "other", "family": 3, "kind": 2, "pred": "appeal", "title": "РЕЗЮМЕ"}] * 2
+    table = misread_families(preds)
+    assert "| other | 3.2 | 2/2 | appeal | РЕЗЮМЕ |" in table  # 2 of 6 in the family, all of its kind
+    assert "3.0" not in table
