@@ -108,10 +108,10 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
         noise_copies: int = 1,
         random_state: int = 0,
         encoder=None,
+        # the fusion weights where none are chosen (:func:`choose_fusion_weights` chooses them by
+        # leave-one-family-out when the model is trained on template families)
         embedding_weight: float = 0.7,
         embedding_C: float = 10.0,
-        # 0.5: of 0.5 / 1 / 1.5 the best held-out macro-F1 in the leave-one-family-out suite (0.896 /
-        # 0.879 / 0.854, measured with the first line as the title); chosen on that suite's figure
         title_embedding_weight: float = 0.5,
         head_chars: int = HEAD_CHARS,
         ngram_sure: float = 0.95,
@@ -148,12 +148,18 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
             return None
         return embeddings if embeddings is not None else embed_heads(self.encoder, list(X), self.head_chars)
 
-    def fit(self, X, y, X_val=None, y_val=None, embeddings=None, val_embeddings=None) -> DocTypeClassifier:
-        """``embeddings`` (and ``val_embeddings``): precomputed :func:`embed_heads` of X (X_val)."""
+    def fit(
+        self, X, y, X_val=None, y_val=None, embeddings=None, val_embeddings=None, fusion_weights=None
+    ) -> DocTypeClassifier:
+        """``embeddings`` (and ``val_embeddings``): precomputed :func:`embed_heads` of X (X_val).
+        ``fusion_weights``: (head, title) embedding weights to fuse with, e.g. chosen by
+        :func:`choose_fusion_weights`; default the constructor's ``embedding_weight`` and
+        ``title_embedding_weight``. Kept as ``fusion_weights_``."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         rng = random.Random(self.random_state)
+        self.fusion_weights_ = tuple(fusion_weights or (self.embedding_weight, self.title_embedding_weight))
         X, y = list(X), list(y)
         texts, labels = list(X), list(y)
         for _ in range(self.noise_copies):
@@ -226,14 +232,22 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
         logits = self.ngram_logits(X) if ngram_logits is None else ngram_logits
         if getattr(self, "embedding_model_", None) is None:
             return logits
-        w = self.embedding_weight
+        weights = getattr(self, "fusion_weights_", (self.embedding_weight, self.title_embedding_weight))
+        return _fuse(self.log_probas(X, embeddings, logits), *weights)
+
+    def log_probas(
+        self, X, embeddings: np.ndarray | None = None, ngram_logits: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The three models' log-probabilities (n-grams, head embedding, title embedding), unfused."""
+        X = list(X)
+        logits = self.ngram_logits(X) if ngram_logits is None else ngram_logits
         emb = self._embeddings(X, embeddings)
         if emb is None:
             raise ValueError("this model reads embeddings: give it its encoder or the embeddings")
         heads, titles = np.hsplit(emb, 2)
         dense = self.embedding_model_.predict_log_proba(heads)
         title = self.title_model_.predict_log_proba(titles)
-        return (1 - w) * log_softmax(logits, axis=1) + w * dense + self.title_embedding_weight * title
+        return log_softmax(logits, axis=1), dense, title
 
     def predict_proba_ngrams(self, X, ngram_logits: np.ndarray | None = None) -> np.ndarray:
         """The n-gram model's calibrated probabilities alone: cheap enough for every page."""
@@ -259,3 +273,39 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X, embeddings: np.ndarray | None = None) -> np.ndarray:
         return self.classes_[self.predict_proba(X, embeddings).argmax(1)]
+
+
+def _fuse(parts: tuple[np.ndarray, np.ndarray, np.ndarray], w: float, t: float) -> np.ndarray:
+    ngram, dense, title = parts
+    return (1 - w) * ngram + w * dense + t * title
+
+
+#: (head, title) embedding weights :func:`choose_fusion_weights` tries, the defaults first (kept on a tie)
+FUSION_GRID = [(w, t) for w in (0.7, 0.3, 0.5, 1.0, 1.5) for t in (0.5, 0.0, 0.25, 0.75, 1.0)]
+
+
+def choose_fusion_weights(
+    params: dict, texts: list[str], labels: list[str], embeddings: np.ndarray, groups: list[int]
+) -> tuple[tuple[float, float], dict[tuple[float, float], float]]:
+    """The fusion weights that type unseen wording best: leave one group (template family) out
+    at a time, fit a :class:`DocTypeClassifier` with ``params`` on the rest, fuse its three models'
+    log-probabilities on the group left out with every weight pair of :data:`FUSION_GRID`, and keep
+    the pair with the best macro-F1 over all groups together. Groups below 0 (reviewers'
+    corrections) are always trained on. Returns the pair and every pair's macro-F1."""
+    from sklearn.metrics import f1_score
+
+    groups_ = np.asarray(groups)
+    labels_ = np.asarray(labels)
+    parts, gold = [], []
+    for g in sorted(set(groups_[groups_ >= 0].tolist())):
+        train, test = np.flatnonzero(groups_ != g), np.flatnonzero(groups_ == g)
+        clf = DocTypeClassifier(**params).fit([texts[i] for i in train], labels_[train], embeddings=embeddings[train])
+        fused = clf.log_probas([texts[i] for i in test], embeddings[test])
+        parts.append((clf.classes_, fused))
+        gold += labels_[test].tolist()
+    scores = {}
+    for w, t in FUSION_GRID:
+        pred = [c for classes, fused in parts for c in classes[_fuse(fused, w, t).argmax(1)]]
+        scores[(w, t)] = float(f1_score(gold, pred, average="macro"))
+    best = max(FUSION_GRID, key=lambda wt: scores[wt])  # the first of equals: the defaults on a tie
+    return best, scores

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.doctypes import DocTypeClassifier, embed_heads, in_capitals, title_zone
+from ingest.doctypes import DocTypeClassifier, choose_fusion_weights, embed_heads, in_capitals, title_zone
 from ingest.types import Document, Page
 from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
-FORMAT_VERSION = 5  # 4: the n-gram answer stands where it is sure (ngram_sure); 5: title-line embedding
+FORMAT_VERSION = 6  # 4: the n-gram answer stands where it is sure (ngram_sure); 5: title-line embedding;
+# 6: fusion weights chosen by leave-one-family-out
 FOLDER = "doctype"
 EMBEDDINGS_FILE = "generated_heads.npy"  # embeddings of the generated training texts, reused on retraining
 # A page whose own type the model names with at least this confidence, and differs from the running
@@ -106,13 +107,16 @@ def train_doctype_model(
     holdout_family: int | None = None,
     encoder=None,
     embeddings: np.ndarray | None = None,
+    choose_weights: bool = True,
     **params,
 ) -> DocTypeModel:
     """Fit on every family except ``holdout_family`` (None: all); the temperature is fitted on one
     more held-out family when there is one, so that confidences are calibrated on unseen wording.
 
     With an ``encoder`` the n-gram model is fused with one over head embeddings; ``embeddings``
-    (one row per record, from :func:`embed_heads`) saves computing them again."""
+    (one row per record, from :func:`embed_heads`) saves computing them again. With
+    ``choose_weights`` and three training families or more, the fusion weights are chosen by
+    leave-one-family-out over the training families (:func:`choose_fusion_weights`)."""
     if encoder is not None and embeddings is None:
         embeddings = embed_heads(encoder, [r["text"] for r in records], progress=len(records) > 256)
     fams = sorted({r["family"] for r in records} - {holdout_family})
@@ -121,17 +125,24 @@ def train_doctype_model(
     def part(keep):
         idx = [i for i, r in enumerate(records) if keep(r["family"])]
         texts, labels = [records[i]["text"] for i in idx], [records[i]["doc_type"] for i in idx]
-        return texts, labels, (embeddings[idx] if embeddings is not None else None)
+        return texts, labels, (embeddings[idx] if embeddings is not None else None), [records[i]["family"] for i in idx]
 
+    every = part(lambda f: f in fams)
+    weights, scores = None, None
+    if embeddings is not None and choose_weights and len([f for f in fams if f >= 0]) >= 3:
+        base = _params(DocTypeClassifier(**params))
+        weights, scores = choose_fusion_weights(base, every[0], every[1], every[2], every[3])
     train = part(lambda f: f in fams and f != calib)
     val = part(lambda f: f == calib)
     clf = DocTypeClassifier(encoder=encoder, **params).fit(
-        train[0], train[1], val[0] or None, val[1] or None, embeddings=train[2], val_embeddings=val[2]
-    )
+        train[0], train[1], val[0] or None, val[1] or None, embeddings=train[2], val_embeddings=val[2],
+        fusion_weights=weights,
+    )  # fmt: skip
     if calib is not None:  # refit on every training family, keep the temperatures found above
         temperatures = clf.temperature_, clf.ngram_temperature_
-        every = part(lambda f: f in fams)
-        clf = DocTypeClassifier(encoder=encoder, **params).fit(every[0], every[1], embeddings=every[2])
+        clf = DocTypeClassifier(encoder=encoder, **params).fit(
+            every[0], every[1], embeddings=every[2], fusion_weights=weights
+        )
         clf.temperature_, clf.ngram_temperature_ = temperatures
     return DocTypeModel(
         clf,
@@ -140,6 +151,10 @@ def train_doctype_model(
             "records": len(records),
             "holdout_family": holdout_family,
             "params": _params(clf),
+            "fusion_weights": list(clf.fusion_weights_),
+            "fusion_weights_macro_f1": None
+            if scores is None
+            else {f"{w}/{t}": round(f, 4) for (w, t), f in scores.items()},
             "created_at": now_iso(),
         },
     )

@@ -42,12 +42,13 @@ def test_fused_model_round_trips_with_its_encoder(models_dir, small_records, tmp
     assert np.allclose(ngram.sum(1), 1.0)
     assert np.abs(proba - ngram).max() > 0.05 and np.abs(proba - dense).max() > 0.05
     clf = model.classifier
-    sure, weight = clf.ngram_sure, clf.title_embedding_weight
+    sure, weights = clf.ngram_sure, clf.fusion_weights_
     clf.ngram_sure = 1.01  # fuse every text, so the title model's share shows
+    clf.fusion_weights_ = (weights[0], 0.5)
     fused = clf.predict_proba(texts, heads)
-    clf.title_embedding_weight = 0.0
+    clf.fusion_weights_ = (weights[0], 0.0)
     assert np.abs(fused - clf.predict_proba(texts, heads)).max() > 0.02
-    clf.ngram_sure, clf.title_embedding_weight = sure, weight
+    clf.ngram_sure, clf.fusion_weights_ = sure, weights
 
     folder = tmp_path / "models" / "doctype"
     folder.parent.mkdir()
@@ -146,3 +147,39 @@ def test_title_line_passes_over_debris_and_prefers_capitals():
     late = "\n".join(["Строка текста"] * 5 + ["ЗАГОЛОВОК"])
     assert title_line(late) == "Строка текста"
     assert title_line("") == title_line("| 4 =") == ""
+
+
+def test_fusion_weights_are_chosen_on_the_training_families_alone(models_dir, small_records):
+    """Leave-one-family-out over the training families picks the weights; the held-out family,
+    and reviewers' corrections (family -1), are never the one left out."""
+    import ingest.doctypes as doctypes
+    from ingest.doctypes import FUSION_GRID
+
+    int8 = load_encoder("e5-small-int8", models_dir)
+    heads = embed_heads(int8, [r["text"] for r in small_records])
+    left_out = []
+    choose = doctypes.choose_fusion_weights
+
+    def spy(params, texts, labels, embeddings, groups):
+        left_out.append(sorted(set(groups)))
+        return choose(params, texts, labels, embeddings, groups)
+
+    import ingest.documents as documents
+
+    documents.choose_fusion_weights = spy
+    try:
+        extra = [dict(small_records[0], family=-1)]
+        model = train_doctype_model(
+            small_records + extra, holdout_family=3, encoder=int8, embeddings=np.vstack([heads, heads[:1]])
+        )
+    finally:
+        documents.choose_fusion_weights = choose
+    assert left_out == [[-1, 0, 1, 2]]  # family 3 is not among them
+    scores = model.meta["fusion_weights_macro_f1"]
+    assert len(scores) == len(FUSION_GRID)
+    chosen = model.meta["fusion_weights"]
+    assert tuple(chosen) == model.classifier.fusion_weights_ and tuple(chosen) in FUSION_GRID
+    assert scores["{}/{}".format(*chosen)] == max(scores.values())
+    # without the choice, the constructor's weights
+    plain = train_doctype_model(small_records, holdout_family=3, encoder=int8, embeddings=heads, choose_weights=False)
+    assert plain.classifier.fusion_weights_ == (0.7, 0.5) and plain.meta["fusion_weights_macro_f1"] is None
