@@ -108,6 +108,7 @@ def train_doctype_model(
     encoder=None,
     embeddings: np.ndarray | None = None,
     choose_weights: bool = True,
+    fusion_weights: tuple[float, float] | None = None,
     **params,
 ) -> DocTypeModel:
     """Fit on every family except ``holdout_family`` (None: all); the temperature is fitted on one
@@ -116,7 +117,8 @@ def train_doctype_model(
     With an ``encoder`` the n-gram model is fused with one over head embeddings; ``embeddings``
     (one row per record, from :func:`embed_heads`) saves computing them again. With
     ``choose_weights`` and three training families or more, the fusion weights are chosen by
-    leave-one-family-out over the training families (:func:`choose_fusion_weights`)."""
+    leave-one-family-out over the training families (:func:`choose_fusion_weights`), unless
+    ``fusion_weights`` gives them (chosen before on the same families)."""
     if encoder is not None and embeddings is None:
         embeddings = embed_heads(encoder, [r["text"] for r in records], progress=len(records) > 256)
     fams = sorted({r["family"] for r in records} - {holdout_family})
@@ -128,8 +130,8 @@ def train_doctype_model(
         return texts, labels, (embeddings[idx] if embeddings is not None else None), [records[i]["family"] for i in idx]
 
     every = part(lambda f: f in fams)
-    weights, scores = None, None
-    if embeddings is not None and choose_weights and len([f for f in fams if f >= 0]) >= 3:
+    weights, scores = fusion_weights, None
+    if weights is None and embeddings is not None and choose_weights and len([f for f in fams if f >= 0]) >= 3:
         base = _params(DocTypeClassifier(**params))
         weights, scores = choose_fusion_weights(base, every[0], every[1], every[2], every[3])
     train = part(lambda f: f in fams and f != calib)
@@ -210,8 +212,14 @@ def prepare_doctype(
             base = embed_heads(enc, [r["text"] for r in records], progress=True)
         more = embed_heads(enc, [r["text"] for r in extra]) if extra else np.zeros((0, 2 * enc.dim), np.float32)
         embeddings = np.vstack([base, more])
-    # family -1: always in training, never the calibration family
-    model = train_doctype_model(records + extra, encoder=enc, embeddings=embeddings)
+    # family -1: always in training, never the calibration family. Retrained on the same generated
+    # texts (reviewers' corrections added), the model keeps the fusion weights chosen on them before.
+    weights = meta.get("fusion_weights") if current and enc is not None else None
+    model = train_doctype_model(
+        records + extra, encoder=enc, embeddings=embeddings, fusion_weights=tuple(weights) if weights else None
+    )
+    if weights:
+        model.meta["fusion_weights_macro_f1"] = meta.get("fusion_weights_macro_f1")
     model.meta.update({"generated_sha256": generated, "extra_records": len(extra)})
     model.save(folder, generated_embeddings=None if embeddings is None else embeddings[: len(records)])
     return folder, True

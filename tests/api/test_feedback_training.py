@@ -32,5 +32,9 @@ def test_doctype_retrained_with_feedback_and_kept_by_prepare(tmp_path, monkeypat
     assert "with 1 reviewer corrections" in r.output and "trained:" in r.output
     meta = json.loads((tmp_path / "models" / "doctype" / "meta.json").read_text())
     assert meta["extra_records"] == 1 and meta["encoder"] == "e5-small-int8"
+    # the same generated texts: the fusion weights chosen on them are kept, not chosen again
+    shipped = json.loads((models_dir / "doctype" / "meta.json").read_text())
+    assert meta["fusion_weights"] == shipped["fusion_weights"]
+    assert meta["fusion_weights_macro_f1"] == shipped["fusion_weights_macro_f1"] is not None
     assert load_doctype_model(tmp_path / "models").predict([text])[0][0] == "other"
     assert prepare_doctype(tmp_path / "models") == (tmp_path / "models" / "doctype", False)
