@@ -5,11 +5,13 @@ OCR-like noise so the model does not rely on clean spelling. With an encoder, a 
 regression reads the sentence embedding of the document's head (its first ``head_chars``
 characters: title, addressee, opening), a third the embedding of its title line alone
 (:func:`title_line`: a family's title, "ДОГОВОР КУПЛИ-ПРОДАЖИ", says what it is even where its
-body reads like another type's), and the three are fused as a weighted product of probabilities:
-the embeddings carry the meaning of wording the n-grams never saw. The embeddings are computed
-only where they are needed: a document the n-grams alone type with calibrated confidence
-``ngram_sure`` or more keeps their answer (in the leave-one-family-out suite, about half the
-documents, typed 98 % right that way; the fused answer is no better on them)."""
+body reads like another type's), and the three are fused as a weighted product of probabilities
+(the two embedding weights chosen by leave-one-family-out when trained on template families,
+:func:`choose_fusion_weights`): the embeddings carry the meaning of wording the n-grams never saw.
+The embeddings are computed only where they are needed: a document the n-grams alone type with
+calibrated confidence ``ngram_sure`` or more keeps their answer (64 % of the documents in the
+leave-one-family-out suite; every document fused scored macro-F1 0.942 there against 0.939, at the
+cost of embedding them all)."""
 
 from __future__ import annotations
 

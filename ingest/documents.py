@@ -153,7 +153,7 @@ def train_doctype_model(
             "records": len(records),
             "holdout_family": holdout_family,
             "params": _params(clf),
-            "fusion_weights": list(clf.fusion_weights_),
+            "fusion_weights": None if clf.embedding_model_ is None else list(clf.fusion_weights_),
             "fusion_weights_macro_f1": None
             if scores is None
             else {f"{w}/{t}": round(f, 4) for (w, t), f in scores.items()},

@@ -73,7 +73,7 @@ def test_fused_model_round_trips_with_its_encoder(models_dir, small_records, tmp
 
 def test_ngram_only_model_still_works(small_records):
     model = train_doctype_model(small_records, holdout_family=3)
-    assert model.classifier.embedding_model_ is None
+    assert model.classifier.embedding_model_ is None and model.meta["fusion_weights"] is None
     got = model.predict([r["text"] for r in small_records[:3]])
     assert all(0.0 <= conf <= 1.0 for _, conf in got)
 
