@@ -234,8 +234,7 @@ class DocTypeClassifier(ClassifierMixin, BaseEstimator):
         logits = self.ngram_logits(X) if ngram_logits is None else ngram_logits
         if getattr(self, "embedding_model_", None) is None:
             return logits
-        weights = getattr(self, "fusion_weights_", (self.embedding_weight, self.title_embedding_weight))
-        return _fuse(self.log_probas(X, embeddings, logits), *weights)
+        return _fuse(self.log_probas(X, embeddings, logits), *self.fusion_weights_)
 
     def log_probas(
         self, X, embeddings: np.ndarray | None = None, ngram_logits: np.ndarray | None = None

@@ -149,31 +149,33 @@ def test_title_line_passes_over_debris_and_prefers_capitals():
     assert title_line("") == title_line("| 4 =") == ""
 
 
-def test_fusion_weights_are_chosen_on_the_training_families_alone(models_dir, small_records):
+def test_fusion_weights_are_chosen_on_the_training_families_alone(models_dir, small_records, monkeypatch):
     """Leave-one-family-out over the training families picks the weights; the held-out family,
     and reviewers' corrections (family -1), are never the one left out."""
-    import ingest.doctypes as doctypes
-    from ingest.doctypes import FUSION_GRID
+    import ingest.documents as documents
+    from ingest.doctypes import FUSION_GRID, DocTypeClassifier, choose_fusion_weights
 
     int8 = load_encoder("e5-small-int8", models_dir)
     heads = embed_heads(int8, [r["text"] for r in small_records])
-    left_out = []
-    choose = doctypes.choose_fusion_weights
+    left_out, fits = [], []
+    fit = DocTypeClassifier.fit
+    monkeypatch.setattr(
+        DocTypeClassifier, "fit", lambda self, X, y, *a, **kw: fits.append(len(X)) or fit(self, X, y, *a, **kw)
+    )
 
     def spy(params, texts, labels, embeddings, groups):
         left_out.append(sorted(set(groups)))
-        return choose(params, texts, labels, embeddings, groups)
+        before = len(fits)
+        chosen = choose_fusion_weights(params, texts, labels, embeddings, groups)
+        # one fit per family left out: 0, 1 and 2, each on the other two and the correction
+        assert fits[before:] == [len(texts) - groups.count(g) for g in (0, 1, 2)]
+        return chosen
 
-    import ingest.documents as documents
-
-    documents.choose_fusion_weights = spy
-    try:
-        extra = [dict(small_records[0], family=-1)]
-        model = train_doctype_model(
-            small_records + extra, holdout_family=3, encoder=int8, embeddings=np.vstack([heads, heads[:1]])
-        )
-    finally:
-        documents.choose_fusion_weights = choose
+    monkeypatch.setattr(documents, "choose_fusion_weights", spy)
+    extra = [dict(small_records[0], family=-1)]
+    model = train_doctype_model(
+        small_records + extra, holdout_family=3, encoder=int8, embeddings=np.vstack([heads, heads[:1]])
+    )
     assert left_out == [[-1, 0, 1, 2]]  # family 3 is not among them
     scores = model.meta["fusion_weights_macro_f1"]
     assert len(scores) == len(FUSION_GRID)
