@@ -105,7 +105,7 @@ def _decision(i: int, rng: random.Random) -> Decision:
 
 
 def paraphrase(issue: str, family: int = 0) -> str:
-    """How a consumer names case type ``issue`` ("category/index") in wording family 0, 1 or 2."""
+    """How a consumer names case type ``issue`` ("category/index") in wording family 0 to 4."""
     category, idx = issue.split("/")
     if family == 0:
         return DECISION_CATEGORIES[category]["issues"][int(idx)][1]

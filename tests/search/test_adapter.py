@@ -10,6 +10,7 @@ import pytest
 
 from models.registry import ArtifactError
 from search.adapter import (
+    RECIPE,
     LabelledQueries,
     QueryAdapter,
     capped_recall,
@@ -163,7 +164,15 @@ def test_with_the_real_e5_the_adapter_finds_the_dispute_among_one_organisations_
 def test_the_default_training_records_how_it_was_chosen(navec_encoder):
     adapter = train_default_adapter(navec_encoder, n_decisions=40, n_train=60, n_val=20, progress=False)
     meta = adapter.meta
-    assert meta["training"] == {"library_seed": 1, "decisions": 40, "queries": 80, "wording_families": [1, 2]}
+    # 40 queries in each training family (one per decision of the library) and 20 choosing ones
+    assert meta["training"] == {
+        "library_seed": 1,
+        "decisions": 40,
+        "queries": 100,
+        "wording_families": [1, 2, 3],
+        "recipe": RECIPE,
+        "weight_decay": 0.003,
+    }
     assert len(meta["validation"]["capped_recall_at_10_by_aggregate_and_lexical_weight"]) == 6
     assert meta["lexical_weight"] in (0.25, 0.5, 1.0) and meta["aggregate"] in ("sum", "max")
     assert meta["encoder"] == "navec" and meta["validation"]["queries"] == 20
@@ -196,3 +205,25 @@ def test_loading_prefers_the_index_own_adapter_and_can_be_turned_off(tmp_path):
     assert load_query_adapter(tmp_path / "models", other, tmp_path / "i") is None
     with pytest.raises(ArtifactError, match="auto or none"):
         load_query_adapter(tmp_path / "models", enc, setting="yes")
+
+
+def test_prepare_retrains_an_adapter_of_another_recipe(tmp_path, monkeypatch):
+    import search.adapter as sa
+
+    enc = SimpleNamespace(name="enc", version="1", dim=4)
+    calls = []
+
+    def fake_training(encoder):
+        calls.append(encoder.name)
+        adapter = QueryAdapter()
+        adapter.matrix_ = np.eye(4, dtype=np.float32)
+        adapter.meta = {"encoder": "enc", "encoder_version": "1", "chunking": CHUNKING, "training": {"recipe": RECIPE}}
+        return adapter
+
+    monkeypatch.setattr(sa, "train_default_adapter", fake_training)
+    old = fake_training(enc)
+    old.meta["training"] = {"wording_families": [1, 2]}  # saved before the recipe was recorded
+    old.save(sa.adapter_folder(tmp_path))
+    calls.clear()
+    assert sa.prepare_query_adapter(tmp_path, enc) == (sa.adapter_folder(tmp_path), True) and calls == ["enc"]
+    assert sa.prepare_query_adapter(tmp_path, enc) == (sa.adapter_folder(tmp_path), False) and calls == ["enc"]

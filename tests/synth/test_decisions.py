@@ -27,3 +27,13 @@ def test_queries_point_at_decisions_of_the_same_case():
         # A paraphrase, not a copy: the query shares few words with the decision's wording.
         shared = set(q.query.lower().split()) & set(target.text.lower().split())
         assert len(shared) < len(q.query.split()) * 0.6
+
+
+def test_every_case_type_has_five_distinct_wordings():
+    from synth.decision_content import DECISION_CATEGORIES
+    from synth.decisions import paraphrase
+
+    for category, spec in DECISION_CATEGORIES.items():
+        for idx in range(len(spec["issues"])):
+            wordings = [paraphrase(f"{category}/{idx}", family) for family in range(5)]
+            assert len(set(wordings)) == 5 and all(w.strip() for w in wordings), (category, idx)
