@@ -39,7 +39,8 @@ MIN_LABELLED = 20  # fewer labelled queries than this cannot both fit and measur
 TRAIN_FAMILIES = (1, 3)
 CHOOSE_FAMILY = 2
 SHIPPED_PARAMS = {"weight_decay": 3e-3}
-RECIPE = "families-1-3-choose-2-wd-0.003"  # a saved adapter of another recipe is retrained
+# A saved adapter of another recipe is retrained by `claims models prepare`.
+RECIPE = f"families-{'-'.join(map(str, TRAIN_FAMILIES))}-choose-{CHOOSE_FAMILY}-wd-{SHIPPED_PARAMS['weight_decay']}"
 
 
 @dataclass
