@@ -79,8 +79,10 @@ class ServiceState:
                 except ArtifactError as exc:
                     log.warning("category profile %s not loaded: %s", folder.name, exc)
             search_dir = self.settings.data_dir / "search"
-            adapter = load_query_adapter(models_dir, self.encoder, search_dir, self.settings.search_adapter)
-            self.index = DecisionIndex(search_dir, self.encoder, adapter=adapter)
+            self.index = DecisionIndex(search_dir, self.encoder)
+            self.index.adapter = load_query_adapter(
+                models_dir, self.encoder, search_dir, self.settings.search_adapter, self.index.store.category_counts()
+            )
             self.load_seconds = time.perf_counter() - start
             log.info(
                 "models loaded in %.1f s (encoder %s, profiles %s, %d decisions)",

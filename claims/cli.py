@@ -522,8 +522,10 @@ def open_decision_index(encoder: str | None = None, rebuild: bool = False, dense
             shutil.rmtree(folder / sub, ignore_errors=True)
     try:
         enc = load_encoder(encoder or settings.encoder, settings.models_dir)
-        adapter = load_query_adapter(settings.models_dir, enc, folder, settings.search_adapter)
-        index = DecisionIndex(folder, enc, dense_kind=dense_kind, adapter=adapter)
+        index = DecisionIndex(folder, enc, dense_kind=dense_kind)
+        index.adapter = load_query_adapter(
+            settings.models_dir, enc, folder, settings.search_adapter, index.store.category_counts()
+        )
     except ArtifactError as exc:
         fail(str(exc))
     if rebuild:

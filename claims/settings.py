@@ -28,7 +28,10 @@ class Settings(BaseSettings):
         "e5-small-int8", description="encoder the document-type model fuses with its n-grams; none = n-grams only"
     )
     search_adapter: str = Field(
-        "auto", description="query adapter: auto (the index's own, else the shipped one) or none"
+        "auto",
+        description="query adapter: auto (the index's own, else the shipped one where half the library's "
+        "decisions are of the categories it was trained on), shipped (the index's own, else the shipped one "
+        "for any library) or none",
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -315,6 +315,7 @@ def train_default_adapter(
         "queries": len(train.texts) + len(held.texts),
         "wording_families": sorted((*TRAIN_FAMILIES, CHOOSE_FAMILY)),
         "recipe": RECIPE,
+        "categories": sorted({d.category for d in decisions}),
     }
     return adapter
 
@@ -339,13 +340,47 @@ def index_adapter_folder(index_folder: Path) -> Path:
     return Path(index_folder) / "adapter"
 
 
+#: ``CLAIMS_SEARCH_ADAPTER`` values: ``auto``, the index's own adapter, else the shipped one where the
+#: library's disputes are those it learned (:func:`shipped_adapter_fits`); ``shipped``, the index's
+#: own, else the shipped one for any library; ``none``.
+ADAPTER_SETTINGS = ("auto", "shipped", "none")
+# The shipped adapter serves a library only when at least this share of its decisions are of the
+# categories it was trained on. It learned what consumers' words mean for the generated finance disputes;
+# on the real SPb appeals (city-service reasons, none of those categories) it cost precision@10
+# 0.527 -> 0.492 and nDCG@10 0.561 -> 0.512 (search suite, 2026-11-24).
+SHIPPED_MIN_SHARE = 0.5
+
+
+def shipped_adapter_fits(adapter: QueryAdapter, category_counts: dict[str | None, int]) -> tuple[bool, float]:
+    """Whether the shipped ``adapter`` suits a library of ``category_counts`` (decisions per category,
+    None: no category), and the share of its decisions in the adapter's categories. An empty library,
+    or an adapter that does not record its categories, is given the benefit of the doubt."""
+    training = adapter.meta.get("training") or {}
+    trained = training.get("categories")
+    if trained is None and "library_seed" in training:  # saved before the categories were recorded
+        from synth.decision_content import DECISION_CATEGORIES
+
+        trained = list(DECISION_CATEGORIES)
+    total = sum(category_counts.values())
+    if trained is None or total == 0:
+        return True, 1.0
+    share = sum(n for c, n in category_counts.items() if c in set(trained)) / total
+    return share >= SHIPPED_MIN_SHARE, share
+
+
 def load_query_adapter(
-    models_dir: Path, encoder, index_folder: Path | None = None, setting: str = "auto"
+    models_dir: Path,
+    encoder,
+    index_folder: Path | None = None,
+    setting: str = "auto",
+    category_counts: dict[str | None, int] | None = None,
 ) -> QueryAdapter | None:
     """The index's own adapter if it has one for ``encoder``, else the shipped one, else None
-    (logged); None with ``setting="none"`` (``CLAIMS_SEARCH_ADAPTER``)."""
-    if setting not in ("auto", "none"):
-        raise ArtifactError(f"CLAIMS_SEARCH_ADAPTER must be auto or none, got {setting!r}")
+    (logged); None with ``setting="none"`` (``CLAIMS_SEARCH_ADAPTER``). With ``setting="auto"`` and
+    the library's ``category_counts`` the shipped one is used only where it fits the library
+    (:func:`shipped_adapter_fits`; logged when it does not)."""
+    if setting not in ADAPTER_SETTINGS:
+        raise ArtifactError(f"CLAIMS_SEARCH_ADAPTER must be one of {', '.join(ADAPTER_SETTINGS)}, got {setting!r}")
     if setting == "none":
         return None
     if index_folder is not None and (index_adapter_folder(index_folder) / "meta.json").exists():
@@ -354,10 +389,21 @@ def load_query_adapter(
         except ArtifactError as exc:
             log.warning("the index's own query adapter is not used: %s", exc)
     try:
-        return QueryAdapter.load(adapter_folder(models_dir), encoder)
+        adapter = QueryAdapter.load(adapter_folder(models_dir), encoder)
     except ArtifactError as exc:
         log.warning("search runs without a query adapter: %s", exc)
         return None
+    if setting == "auto" and category_counts is not None:
+        fits, share = shipped_adapter_fits(adapter, category_counts)
+        if not fits:
+            log.info(
+                "search runs without the shipped query adapter: %.0f %% of this library's decisions are of "
+                "the categories it was trained on (%.0f %% needed); `claims index tune` trains one for this "
+                "library, CLAIMS_SEARCH_ADAPTER=shipped uses the shipped one anyway",
+                100 * share, 100 * SHIPPED_MIN_SHARE,
+            )  # fmt: skip
+            return None
+    return adapter
 
 
 def prepare_query_adapter(models_dir: Path, encoder, force: bool = False) -> tuple[Path, bool]:

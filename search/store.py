@@ -193,6 +193,11 @@ class DecisionStore:
                 r[0] for r in self._db.execute(f"SELECT DISTINCT {column} FROM decisions WHERE {column} IS NOT NULL")
             }
 
+    def category_counts(self) -> dict[str | None, int]:
+        """Decisions per category (None: without one)."""
+        with self._lock:
+            return dict(self._db.execute("SELECT category, COUNT(*) FROM decisions GROUP BY category").fetchall())
+
     def filter_ids(self, f: SearchFilters) -> set[str]:
         clauses, args = [], []
         for col in ("category", "outcome", "organisation"):

@@ -165,6 +165,7 @@ def test_the_default_training_records_how_it_was_chosen(navec_encoder):
     adapter = train_default_adapter(navec_encoder, n_decisions=40, n_train=60, n_val=20, progress=False)
     meta = adapter.meta
     # 40 queries in each training family (one per decision of the library) and 20 choosing ones
+    categories = meta["training"].pop("categories")  # what it learned, for shipped_adapter_fits
     assert meta["training"] == {
         "library_seed": 1,
         "decisions": 40,
@@ -172,6 +173,7 @@ def test_the_default_training_records_how_it_was_chosen(navec_encoder):
         "wording_families": [1, 2, 3],
         "recipe": RECIPE,
     }
+    assert categories == sorted(categories) and "osago" in categories and len(categories) > 3
     assert meta["weight_decay"] == 0.003  # the setting the final fit used, not only the one intended
     assert len(meta["validation"]["capped_recall_at_10_by_aggregate_and_lexical_weight"]) == 6
     assert meta["lexical_weight"] in (0.25, 0.5, 1.0) and meta["aggregate"] in ("sum", "max")
@@ -203,8 +205,39 @@ def test_loading_prefers_the_index_own_adapter_and_can_be_turned_off(tmp_path):
     assert load_query_adapter(tmp_path / "models", enc, tmp_path / "i", setting="none") is None
     other = SimpleNamespace(name="enc", version="2", dim=4)
     assert load_query_adapter(tmp_path / "models", other, tmp_path / "i") is None
-    with pytest.raises(ArtifactError, match="auto or none"):
+    with pytest.raises(ArtifactError, match="one of auto, shipped, none"):
         load_query_adapter(tmp_path / "models", enc, setting="yes")
+
+
+def test_the_shipped_adapter_serves_only_a_library_of_its_categories(tmp_path, caplog):
+    from search.adapter import adapter_folder, index_adapter_folder, load_query_adapter
+
+    enc = SimpleNamespace(name="enc", version="1", dim=4)
+    models = tmp_path / "models"
+
+    def save(folder, training):
+        a = QueryAdapter()
+        a.matrix_ = np.eye(4, dtype=np.float32)
+        a.meta = {"encoder": "enc", "encoder_version": "1", "training": training}
+        a.save(folder)
+
+    save(adapter_folder(models), {"categories": ["kasko", "osago"]})
+    city = {"Благоустройство": 60, "osago": 40}  # 40 %: below half
+    with caplog.at_level("INFO", logger="search.adapter"):
+        assert load_query_adapter(models, enc, tmp_path / "i", category_counts=city) is None
+    assert "40 %" in caplog.text and "claims index tune" in caplog.text
+    assert load_query_adapter(models, enc, tmp_path / "i", "shipped", category_counts=city) is not None
+    assert load_query_adapter(models, enc, tmp_path / "i", category_counts={"osago": 30, "kasko": 20, None: 50})
+    assert load_query_adapter(models, enc, tmp_path / "i", category_counts={}) is not None  # nothing to judge yet
+    assert load_query_adapter(models, enc, tmp_path / "i") is not None  # no counts given: as before
+    save(index_adapter_folder(tmp_path / "i"), {"source": "labelled queries"})  # the index's own always serves
+    assert load_query_adapter(models, enc, tmp_path / "i", category_counts=city).meta["training"] == {
+        "source": "labelled queries"
+    }
+    # saved before the categories were recorded: the generator's decision categories are what it learned
+    save(adapter_folder(models), {"library_seed": 1})
+    assert load_query_adapter(models, enc, category_counts={"osago": 9, "Благоустройство": 1}) is not None
+    assert load_query_adapter(models, enc, category_counts={"Благоустройство": 10}) is None
 
 
 def test_prepare_retrains_an_adapter_of_another_recipe(tmp_path, monkeypatch):

@@ -65,6 +65,7 @@ def test_store_upsert_reports_only_changed_texts(tmp_path):
     b = DecisionRecord("b", "текст два", category="kasko", outcome="satisfied", date="2025-01-01")
     changed, dropped = store.upsert([a, b])
     assert [r.id for r in changed] == ["a", "b"] and dropped == []
+    assert store.category_counts() == {"osago": 1, "kasko": 1}
     pids = store.add_passages(chunk_text("a", a.text))
     store.mark_indexed(["a", "b"])
     # Same text, new metadata: nothing to re-embed, still indexed.
@@ -78,6 +79,7 @@ def test_store_upsert_reports_only_changed_texts(tmp_path):
     assert store.filter_ids(SearchFilters(date_from="2024-06-01")) == {"b"}
     found, _ = store.delete(["b", "zzz"])
     assert found == ["b"] and store.count() == 1
+    assert store.category_counts() == {None: 1}  # "a" came back without a category
 
 
 def test_embedding_cache_roundtrip(tmp_path):
