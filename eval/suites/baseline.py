@@ -40,17 +40,17 @@ class BaselineSuite(Evaluator):
 
     def __call__(self, ctx: EvalContext) -> EvalOutput:
         out = EvalOutput(metrics={}, versions={"baseline": "tfidf-word1-2+char3-5/logreg-C5"})
-        self._curves: dict = {}
+        curves: dict = {}  # dataset -> precision-vs-coverage curve, filled by _fit_score
         if ctx.data_dir is not None:
-            self._synthetic(ctx, out)
+            self._synthetic(ctx, out, curves)
         if ctx.real_dir is not None:
-            self._spb(ctx, out)
+            self._spb(ctx, out, curves)
         out.plots["precision_coverage.png"] = partial(
-            plot_precision_coverage, curves=dict(self._curves), title="Precision vs coverage (TF-IDF + LR)"
+            plot_precision_coverage, curves=curves, title="Precision vs coverage (TF-IDF + LR)"
         )
         return out
 
-    def _fit_score(self, key, train_x, train_y, test, ctx, out, ids) -> dict:
+    def _fit_score(self, key, train_x, train_y, test, ctx, out, ids, curves: dict) -> dict:
         model = tfidf_logreg(ctx.seed).fit(train_x, train_y)
         labels = sorted(set(train_y))
         test_x, test_y = test
@@ -65,10 +65,10 @@ class BaselineSuite(Evaluator):
             plot_confusion, matrix=res["confusion"], labels=labels, title=f"{key}: TF-IDF + LR"
         )
         correct = np.array([p == y for p, y in zip(pred, test_y, strict=True)])
-        self._curves[key] = precision_coverage(correct, proba.max(1))
+        curves[key] = precision_coverage(correct, proba.max(1))
         return res
 
-    def _synthetic(self, ctx, out) -> None:
+    def _synthetic(self, ctx, out, curves: dict) -> None:
         appeals = load_jsonl(ctx.data_dir / "appeals.jsonl")
         rows, heldout = [], []
         rng = np.random.default_rng(ctx.seed)
@@ -85,6 +85,7 @@ class BaselineSuite(Evaluator):
                 ctx,
                 out,
                 [r["id"] for r in test],
+                curves,
             )
             heldout.append(res["macro_f1"])
             # Contrast: a random split inside the training families (what a template-leaking
@@ -116,7 +117,7 @@ class BaselineSuite(Evaluator):
             )
         )
 
-    def _spb(self, ctx, out) -> None:
+    def _spb(self, ctx, out, curves: dict) -> None:
         from collections import Counter
 
         from eval.realdata import load_spb_appeals, temporal_split
@@ -132,6 +133,7 @@ class BaselineSuite(Evaluator):
             ctx,
             out,
             [a.id for a in test],
+            curves,
         )
         majority = Counter(a.category for a in train).most_common(1)[0][0]
         maj = score([a.category for a in test], [majority] * len(test), sorted({a.category for a in train}))

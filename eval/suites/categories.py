@@ -46,7 +46,8 @@ class CategoriesSuite(Evaluator):
 
         encoder = load_encoder(ctx.classify_encoder, ctx.models_dir)
         out = EvalOutput(metrics={}, versions={"encoder": f"{encoder.name}@{encoder.version}"})
-        self._curves, self._calibration = {}, {}
+        curves: dict = {}  # dataset -> precision-vs-coverage curve (filled by _compare)
+        calibration: dict = {}  # dataset -> (confidence, correct)
         heldout = []
         if ctx.data_dir is not None:
             appeals = load_jsonl(ctx.data_dir / "appeals.jsonl")
@@ -56,7 +57,11 @@ class CategoriesSuite(Evaluator):
                 data = {s: ([r["text"] for r in v], [r["category"] for r in v]) for s, v in split.items()}
                 ids = [r["id"] for r in split["test"]]
                 families = [r["template_family"] for r in split["test"]]
-                heldout.append(self._compare(f"synthetic_{taxonomy}", data, ids, encoder, ctx, out, families))
+                heldout.append(
+                    self._compare(
+                        f"synthetic_{taxonomy}", data, ids, encoder, ctx, out, (curves, calibration), families
+                    )
+                )
             out.metrics["synthetic_model_heldout_macro_f1"] = round(float(np.mean(heldout)), 4)
         if ctx.real_dir is not None:
             from eval.realdata import load_spb_appeals, temporal_split
@@ -70,19 +75,28 @@ class CategoriesSuite(Evaluator):
                 "validation": ([a.text for a in split["validation"]], [a.category for a in split["validation"]]),
                 "test": ([a.text for a in test], [a.category for a in test]),
             }
-            self._compare("spb", data, [a.id for a in test], encoder, ctx, out)
+            self._compare("spb", data, [a.id for a in test], encoder, ctx, out, (curves, calibration))
         out.plots["precision_coverage.png"] = partial(
-            plot_precision_coverage, curves=dict(self._curves), title="Category model: precision vs coverage"
+            plot_precision_coverage, curves=curves, title="Category model: precision vs coverage"
         )
         out.plots["calibration.png"] = partial(
-            plot_reliability, curves=dict(self._calibration), title="Category model: calibration (test)"
+            plot_reliability, curves=calibration, title="Category model: calibration (test)"
         )
         return out
 
     def _compare(
-        self, key: str, data: dict, ids: list[str], encoder, ctx, out: EvalOutput, families: list[str] | None = None
+        self,
+        key: str,
+        data: dict,
+        ids: list[str],
+        encoder,
+        ctx,
+        out: EvalOutput,
+        plots: tuple[dict, dict],
+        families: list[str] | None = None,
     ) -> float:
-        """``families``: the test items' template families, for an interval of macro-F1 over redrawn families."""
+        """``plots``: the precision-vs-coverage and calibration curves by dataset, this one's added.
+        ``families``: the test items' template families, for an interval of macro-F1 over redrawn families."""
         from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
         from classify.profiles import train_profile
@@ -150,8 +164,8 @@ class CategoriesSuite(Evaluator):
         out.plots[f"confusion_{key}.png"] = partial(
             plot_confusion, matrix=confusion_matrix(y_te, pred, labels=labels), labels=labels, title=f"{key}: model"
         )
-        self._curves[key] = precision_coverage(correct, conf)
-        self._calibration[key] = (conf, correct)
+        plots[0][key] = precision_coverage(correct, conf)
+        plots[1][key] = (conf, correct)
         for i, p, y in zip(ids, preds, y_te, strict=True):
             out.predictions.append({"dataset": key, "id": i, "gold": y, **p.to_json()})
         return m[f"{key}_model_macro_f1"]

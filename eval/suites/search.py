@@ -94,12 +94,12 @@ class SearchSuite(Evaluator):
 
         encoder = load_encoder(ctx.encoder, ctx.models_dir)
         out = EvalOutput(metrics={}, versions={"encoder": f"{encoder.name}@{encoder.version}"})
-        self._tmp = tempfile.TemporaryDirectory(prefix="search-eval-")
-        cache = Path(ctx.cache_dir) if ctx.cache_dir else Path(self._tmp.name)
-        if ctx.data_dir is not None:
-            self._synthetic(ctx, encoder, cache, out)
-        if ctx.real_dir is not None:
-            self._spb(ctx, encoder, cache, out)
+        with tempfile.TemporaryDirectory(prefix="search-eval-") as tmp:  # removed even when a part fails
+            cache = Path(ctx.cache_dir) if ctx.cache_dir else Path(tmp)
+            if ctx.data_dir is not None:
+                self._synthetic(ctx, encoder, cache, out)
+            if ctx.real_dir is not None:
+                self._spb(ctx, encoder, cache, out)
         sweep = approx_recall(APPROX_N, encoder.dim, nprobes=(16, 64, 256), seed=ctx.seed)
         for r in sweep:
             out.metrics[f"approx_ivf_nprobe{r['nprobe']}_recall_at_10_vs_flat"] = round(r["recall_at_10_vs_flat"], 4)
@@ -112,7 +112,6 @@ class SearchSuite(Evaluator):
                 markdown_table(["vectors", "nprobe", "recall@10 vs flat", "p50 ms", "p95 ms"], rows),
             )
         )
-        self._tmp.cleanup()
         return out
 
     def _index(self, folder: Path, encoder, records: list[DecisionRecord]) -> DecisionIndex:
