@@ -364,7 +364,8 @@ def shipped_adapter_fits(adapter: QueryAdapter, category_counts: dict[str | None
     total = sum(category_counts.values())
     if trained is None or total == 0:
         return True, 1.0
-    share = sum(n for c, n in category_counts.items() if c in set(trained)) / total
+    known = set(trained)
+    share = sum(n for c, n in category_counts.items() if c in known) / total
     return share >= SHIPPED_MIN_SHARE, share
 
 
