@@ -63,7 +63,7 @@ class ServiceState:
             from classify.refund.model import load_refund_model
             from ingest.documents import load_doctype_model
             from ingest.fields import natasha_models
-            from search.adapter import load_query_adapter
+            from search.adapter import attach_query_adapter
             from search.hybrid import DecisionIndex
 
             models_dir = self.settings.models_dir
@@ -80,9 +80,7 @@ class ServiceState:
                     log.warning("category profile %s not loaded: %s", folder.name, exc)
             search_dir = self.settings.data_dir / "search"
             self.index = DecisionIndex(search_dir, self.encoder)
-            self.index.adapter = load_query_adapter(
-                models_dir, self.encoder, search_dir, self.settings.search_adapter, self.index.store.category_counts()
-            )
+            attach_query_adapter(self.index, models_dir, self.settings.search_adapter)
             self.load_seconds = time.perf_counter() - start
             log.info(
                 "models loaded in %.1f s (encoder %s, profiles %s, %d decisions)",

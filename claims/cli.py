@@ -510,7 +510,7 @@ def search_folder() -> Path:
 def open_decision_index(encoder: str | None = None, rebuild: bool = False, dense_kind: str = "auto"):
     """The index under the data folder, with the configured (or given) encoder."""
     from models.encoders import load_encoder
-    from search.adapter import load_query_adapter
+    from search.adapter import attach_query_adapter
     from search.hybrid import DecisionIndex
 
     settings = get_settings()
@@ -523,9 +523,7 @@ def open_decision_index(encoder: str | None = None, rebuild: bool = False, dense
     try:
         enc = load_encoder(encoder or settings.encoder, settings.models_dir)
         index = DecisionIndex(folder, enc, dense_kind=dense_kind)
-        index.adapter = load_query_adapter(
-            settings.models_dir, enc, folder, settings.search_adapter, index.store.category_counts()
-        )
+        attach_query_adapter(index, settings.models_dir, settings.search_adapter)
     except ArtifactError as exc:
         fail(str(exc))
     if rebuild:

@@ -354,13 +354,9 @@ SHIPPED_MIN_SHARE = 0.5
 def shipped_adapter_fits(adapter: QueryAdapter, category_counts: dict[str | None, int]) -> tuple[bool, float]:
     """Whether the shipped ``adapter`` suits a library of ``category_counts`` (decisions per category,
     None: no category), and the share of its decisions in the adapter's categories. An empty library,
-    or an adapter that does not record its categories, is given the benefit of the doubt."""
-    training = adapter.meta.get("training") or {}
-    trained = training.get("categories")
-    if trained is None and "library_seed" in training:  # saved before the categories were recorded
-        from synth.decision_content import DECISION_CATEGORIES
-
-        trained = list(DECISION_CATEGORIES)
+    or an adapter that does not record its categories (``claims models prepare`` retrains such a one),
+    is given the benefit of the doubt."""
+    trained = (adapter.meta.get("training") or {}).get("categories")
     total = sum(category_counts.values())
     if trained is None or total == 0:
         return True, 1.0
@@ -407,13 +403,21 @@ def load_query_adapter(
     return adapter
 
 
+def attach_query_adapter(index, models_dir: Path, setting: str = "auto") -> None:
+    """Give ``index`` (a ``DecisionIndex``) the query adapter :func:`load_query_adapter` chooses for
+    its encoder, its folder and the categories of the decisions it holds now."""
+    index.adapter = load_query_adapter(models_dir, index.encoder, index.folder, setting, index.store.category_counts())
+
+
 def prepare_query_adapter(models_dir: Path, encoder, force: bool = False) -> tuple[Path, bool]:
-    """Train and save the shipped adapter unless a current one for ``encoder`` is saved."""
+    """Train and save the shipped adapter unless a current one for ``encoder`` is saved (its chunking,
+    recipe and the categories it learned recorded)."""
     folder = adapter_folder(models_dir)
     if not force:
         try:
             meta = QueryAdapter.load(folder, encoder).meta
-            if meta.get("chunking") == CHUNKING and meta.get("training", {}).get("recipe") == RECIPE:
+            training = meta.get("training", {})
+            if meta.get("chunking") == CHUNKING and training.get("recipe") == RECIPE and "categories" in training:
                 return folder, False
         except ArtifactError:
             pass

@@ -234,10 +234,29 @@ def test_the_shipped_adapter_serves_only_a_library_of_its_categories(tmp_path, c
     assert load_query_adapter(models, enc, tmp_path / "i", category_counts=city).meta["training"] == {
         "source": "labelled queries"
     }
-    # saved before the categories were recorded: the generator's decision categories are what it learned
-    save(adapter_folder(models), {"library_seed": 1})
-    assert load_query_adapter(models, enc, category_counts={"osago": 9, "Благоустройство": 1}) is not None
-    assert load_query_adapter(models, enc, category_counts={"Благоустройство": 10}) is None
+    save(adapter_folder(models), {"library_seed": 1})  # saved before categories were recorded: as before
+    assert load_query_adapter(models, enc, category_counts={"Благоустройство": 10}) is not None
+
+
+def test_an_index_is_given_the_adapter_that_fits_the_decisions_it_holds(tmp_path, navec_encoder):
+    """The CLI and the service attach the adapter this way: the counts come from the index's own store."""
+    from search.adapter import adapter_folder, attach_query_adapter
+
+    models = tmp_path / "models"
+    a = QueryAdapter()
+    a.matrix_ = np.eye(navec_encoder.dim, dtype=np.float32)
+    a.meta = {"encoder": navec_encoder.name, "encoder_version": navec_encoder.version,
+              "training": {"categories": ["osago"]}}  # fmt: skip
+    a.save(adapter_folder(models))
+    index = DecisionIndex(tmp_path / "i", navec_encoder)
+    attach_query_adapter(index, models)
+    assert index.adapter is not None  # an empty library: nothing to judge yet
+    index.add([DecisionRecord(f"d{i}", "Жалоба на уборку двора.", category="Благоустройство") for i in range(3)])
+    attach_query_adapter(index, models)
+    assert index.adapter is None
+    attach_query_adapter(index, models, "shipped")
+    assert index.adapter is not None
+    index.close()
 
 
 def test_prepare_retrains_an_adapter_of_another_recipe(tmp_path, monkeypatch):
@@ -250,13 +269,16 @@ def test_prepare_retrains_an_adapter_of_another_recipe(tmp_path, monkeypatch):
         calls.append(encoder.name)
         adapter = QueryAdapter()
         adapter.matrix_ = np.eye(4, dtype=np.float32)
-        adapter.meta = {"encoder": "enc", "encoder_version": "1", "chunking": CHUNKING, "training": {"recipe": RECIPE}}
+        training = {"recipe": RECIPE, "categories": ["osago"]}
+        adapter.meta = {"encoder": "enc", "encoder_version": "1", "chunking": CHUNKING, "training": training}
         return adapter
 
     monkeypatch.setattr(sa, "train_default_adapter", fake_training)
-    old = fake_training(enc)
-    old.meta["training"] = {"wording_families": [1, 2]}  # saved before the recipe was recorded
-    old.save(sa.adapter_folder(tmp_path))
-    calls.clear()
-    assert sa.prepare_query_adapter(tmp_path, enc) == (sa.adapter_folder(tmp_path), True) and calls == ["enc"]
-    assert sa.prepare_query_adapter(tmp_path, enc) == (sa.adapter_folder(tmp_path), False) and calls == ["enc"]
+    # saved before the recipe was recorded; then with the recipe but not the categories it learned
+    for training in ({"wording_families": [1, 2]}, {"recipe": RECIPE}):
+        old = fake_training(enc)
+        old.meta["training"] = training
+        old.save(sa.adapter_folder(tmp_path))
+        calls.clear()
+        assert sa.prepare_query_adapter(tmp_path, enc) == (sa.adapter_folder(tmp_path), True) and calls == ["enc"]
+        assert sa.prepare_query_adapter(tmp_path, enc) == (sa.adapter_folder(tmp_path), False) and calls == ["enc"]
