@@ -118,6 +118,22 @@ class ServiceState:
         with self.index_lock:
             return self.index.search(*args, **kwargs)
 
+    def library_changed(self) -> None:
+        """Choose the query adapter again for the decisions the library holds now (call under
+        ``index_lock`` after a write): a service started on an empty library has the shipped adapter,
+        and must drop it once the library turns out to hold disputes it never learned (and take it
+        back if they are deleted)."""
+        from search.adapter import attach_query_adapter
+
+        had = self.index.adapter is not None
+        attach_query_adapter(self.index, self.settings.models_dir, self.settings.search_adapter, quiet=True)
+        if had != (self.index.adapter is not None):
+            log.info(
+                "query adapter %s for a library of %d decisions",
+                "dropped" if had else "applied",
+                self.index.store.count(),
+            )
+
     def process(self, package: dict, files: list[tuple[str, bytes]]) -> dict:
         from claims.pipeline import process_package
         from ingest.sniff import Limits

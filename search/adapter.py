@@ -371,11 +371,13 @@ def load_query_adapter(
     index_folder: Path | None = None,
     setting: str = "auto",
     category_counts: dict[str | None, int] | None = None,
+    quiet: bool = False,
 ) -> QueryAdapter | None:
     """The index's own adapter if it has one for ``encoder``, else the shipped one, else None
-    (logged); None with ``setting="none"`` (``CLAIMS_SEARCH_ADAPTER``). With ``setting="auto"`` and
-    the library's ``category_counts`` the shipped one is used only where it fits the library
-    (:func:`shipped_adapter_fits`; logged when it does not)."""
+    (logged unless ``quiet``); None with ``setting="none"`` (``CLAIMS_SEARCH_ADAPTER``). With
+    ``setting="auto"`` and the library's ``category_counts`` the shipped one is used only where it
+    fits the library (:func:`shipped_adapter_fits`; logged when it does not)."""
+    warn, inform = (log.debug, log.debug) if quiet else (log.warning, log.info)
     if setting not in ADAPTER_SETTINGS:
         raise ArtifactError(f"CLAIMS_SEARCH_ADAPTER must be one of {', '.join(ADAPTER_SETTINGS)}, got {setting!r}")
     if setting == "none":
@@ -384,16 +386,16 @@ def load_query_adapter(
         try:
             return QueryAdapter.load(index_adapter_folder(index_folder), encoder)
         except ArtifactError as exc:
-            log.warning("the index's own query adapter is not used: %s", exc)
+            warn("the index's own query adapter is not used: %s", exc)
     try:
         adapter = QueryAdapter.load(adapter_folder(models_dir), encoder)
     except ArtifactError as exc:
-        log.warning("search runs without a query adapter: %s", exc)
+        warn("search runs without a query adapter: %s", exc)
         return None
     if setting == "auto" and category_counts is not None:
         fits, share = shipped_adapter_fits(adapter, category_counts)
         if not fits:
-            log.info(
+            inform(
                 "search runs without the shipped query adapter: %.0f %% of this library's decisions are of "
                 "the categories it was trained on (%.0f %% needed); `claims index tune` trains one for this "
                 "library, CLAIMS_SEARCH_ADAPTER=shipped uses the shipped one anyway",
@@ -403,10 +405,12 @@ def load_query_adapter(
     return adapter
 
 
-def attach_query_adapter(index, models_dir: Path, setting: str = "auto") -> None:
+def attach_query_adapter(index, models_dir: Path, setting: str = "auto", quiet: bool = False) -> None:
     """Give ``index`` (a ``DecisionIndex``) the query adapter :func:`load_query_adapter` chooses for
-    its encoder, its folder and the categories of the decisions it holds now."""
-    index.adapter = load_query_adapter(models_dir, index.encoder, index.folder, setting, index.store.category_counts())
+    its encoder, its folder and the categories of the decisions it holds now. Call it again when
+    the decisions change (the service does after every write; ``quiet``: no log of the choice)."""
+    counts = index.store.category_counts()
+    index.adapter = load_query_adapter(models_dir, index.encoder, index.folder, setting, counts, quiet=quiet)
 
 
 def prepare_query_adapter(models_dir: Path, encoder, force: bool = False) -> tuple[Path, bool]:

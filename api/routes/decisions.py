@@ -111,6 +111,7 @@ def add_decision(
         if _exists(state, body.id):
             raise ProblemError(409, "decision_exists", "decision exists", f"{body.id!r}: use PUT to change it")
         stats = state.index.add([record], progress=False)
+        state.library_changed()
     audit(request, "decision.create", body.id)
     return {"id": body.id, "passages": stats.passages}
 
@@ -128,6 +129,7 @@ def update_decision(
         if not _exists(state, decision_id):
             raise ProblemError(404, "decision_not_found", "no such decision", decision_id)
         stats = state.index.add([record], progress=False)
+        state.library_changed()
     audit(request, "decision.update", decision_id)
     return {"id": decision_id, "passages": stats.passages, "changed": bool(stats.changed)}
 
@@ -138,6 +140,8 @@ def delete_decision(
 ) -> Response:
     with state.index_lock:
         found = state.index.delete([decision_id])
+        if found:
+            state.library_changed()
     if not found:
         raise ProblemError(404, "decision_not_found", "no such decision", decision_id)
     audit(request, "decision.delete", decision_id)

@@ -203,6 +203,24 @@ def test_decisions_search_and_crud(service):
     assert_problem(c.delete("/v1/decisions/test-zebra", headers=service.h("admin")), 404, "decision_not_found")
 
 
+def test_the_query_adapter_follows_the_library_written_through_the_api(service):
+    """The service started on an empty library and took the shipped adapter (trained on generated
+    finance disputes); once decisions of other disputes written through the API outnumber them it
+    drops it, and takes it back when they are deleted."""
+    c, state = service.client, service.state
+    assert state.index.adapter is not None  # the fixture's library: generated finance decisions
+    n = state.index.store.count() + 1
+    for i in range(n):
+        city = {"id": f"city-{i}", "text": f"Жалоба на неубранный снег во дворе дома № {i}.", "category": "city"}
+        assert c.post("/v1/decisions", json=city, headers=service.h("reviewer")).status_code == 201
+    assert state.index.adapter is None
+    hits = c.post("/v1/decisions/search", json={"query": "снег во дворе", "k": 3}, headers=service.h("intake"))
+    assert hits.status_code == 200 and len(hits.json()["hits"]) == 3  # searched without it
+    for i in range(n):
+        assert c.delete(f"/v1/decisions/city-{i}", headers=service.h("admin")).status_code == 204
+    assert state.index.adapter is not None
+
+
 def test_package_sync_report_duplicate_and_stored(service, small_dataset):
     c = service.client
     rec, files = _package_files(small_dataset, "ombudsman_appeal")

@@ -26,7 +26,7 @@ def test_ir_metrics_by_hand():
 
 
 def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch, navec_encoder):
-    from search.adapter import adapter_folder, train_default_adapter
+    from search.adapter import SHIPPED_MIN_SHARE, QueryAdapter, adapter_folder, train_default_adapter
 
     monkeypatch.setattr(search_suite, "APPROX_N", 5000)
     # A small shipped-style adapter for the suite's encoder, so its rows are scored too.
@@ -48,6 +48,15 @@ def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch, navec_
     assert (run / "recall_at_k.png").exists()
     for mode in ("dense_query_adapter", "hybrid_query_adapter"):
         assert 0 <= m[f"synthetic_{mode}_recall_at_10"] <= m[f"synthetic_{mode}_capped_recall_at_10"] <= 1
+    # Which row the default setting serves: the adapter learned only the categories of its 40 decisions.
+    trained = set(QueryAdapter.load(adapter_folder(tmp_path), navec_encoder).meta["training"]["categories"])
+    lines = (small_dataset / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    categories = [json.loads(line).get("category") for line in lines]
+    share = sum(c in trained for c in categories) / len(categories)
+    assert m["synthetic_shipped_adapter_category_share"] == pytest.approx(share, abs=1e-4)
+    assert m["synthetic_default_uses_shipped_adapter"] == int(share >= SHIPPED_MIN_SHARE)
+    expected = "hybrid_query_adapter" if share >= SHIPPED_MIN_SHARE else "hybrid"
+    assert f"The default setting serves the `{expected}` row" in (run / "report.md").read_text()
     # A second run reuses the cached index: nothing is embedded again.
     run2 = run_suite(search_suite.SearchSuite(), ctx, tmp_path / "runs")
     assert json.loads((run2 / "metrics.json").read_text())["metrics"]["synthetic_hybrid_ndcg_at_10"] == pytest.approx(
