@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 MAX_K = 100
 MAX_QUERY_CHARS = 20_000
 RRF_K = 60  # the usual constant of reciprocal-rank fusion
+# Hybrid mode keeps the dense passages within this of the best one's score, per encoder: a score
+# scale is the encoder's own, and only e5's was measured (2026-12-05, by a rule registered
+# beforehand; README, Quality: search). Another encoder keeps the whole list.
+DENSE_MARGINS = {"e5-small": 0.05, "e5-small-int8": 0.05}
 MODES = ("hybrid", "dense", "lexical")
 
 
@@ -36,6 +40,11 @@ class FusionWeights:
     lexical: float = 1.0
     organisation: float = 1.0  # an organisation named in the query, matched to the decisions' own
     category: float = 1.0  # the query's category probabilities (``category_prior``), when given
+    # Hybrid mode: a dense passage counts only within this of the best one's score (None: the
+    # encoder's ``DENSE_MARGINS``; math.inf: all of them). The dense list is filled whatever the
+    # query, and summed passages would let a long decision's many weak matches outrank a short
+    # decision that says what the query asks (README, Quality).
+    dense_margin: float | None = None
 
 
 @dataclass
@@ -281,11 +290,13 @@ class DecisionIndex:
         """Decisions most similar to ``query``, best first, one hit per decision.
 
         Each retriever ranks passages; a passage at rank r contributes weight / (60 + r) to its
-        decision (reciprocal-rank fusion). ``aggregate="sum"`` adds up a decision's passages, so a
-        decision that matches the query in several places (the organisation in one paragraph, the
-        dispute in another) outranks one that matches in one place; ``"max"`` keeps only its best
-        passage. In hybrid mode an organisation named in the query (recognised from the names in
-        the store) counts as one more ranked list, and so does ``category_prior`` (the query's
+        decision (reciprocal-rank fusion). In hybrid mode the dense list keeps only passages within
+        ``weights.dense_margin`` (default: the encoder's in ``DENSE_MARGINS``) of its best score.
+        ``aggregate="sum"`` adds up a decision's passages, so a decision that matches the query in
+        several places (the organisation in one paragraph, the dispute in another) outranks one that
+        matches in one place; ``"max"`` keeps only its best passage. In hybrid mode an
+        organisation named in the query (recognised from the names in the store) counts as one
+        more ranked list, and so does ``category_prior`` (the query's
         category probabilities from a category profile): a decision of category c gains
         p(c) / 61. The hit shows the decision's best passage. With a query adapter the query
         vector is mapped by it first, and ``weights`` and ``aggregate`` default to the settings
@@ -314,8 +325,15 @@ class DecisionIndex:
             qv = self.encoder.encode_queries([query], progress=False)
             if self.adapter is not None:
                 qv = self.adapter.transform(qv)
-            _, d_ids = self.dense.search(qv, n, allowed)
-            for rank, pid in enumerate(p for p in d_ids[0] if p >= 0):
+            d_scores, d_ids = self.dense.search(qv, n, allowed)
+            margin = weights.dense_margin
+            if margin is None:
+                margin = DENSE_MARGINS.get(self.encoder.name, np.inf)
+            floor = -np.inf
+            if mode == "hybrid" and d_ids[0][0] >= 0:
+                floor = d_scores[0][0] - margin  # best first: the kept ones keep their ranks
+            kept = (p for p, sc in zip(d_ids[0], d_scores[0], strict=True) if p >= 0 and sc >= floor)
+            for rank, pid in enumerate(kept):
                 contributions[int(pid)] = contributions.get(int(pid), 0.0) + weights.dense / (RRF_K + rank + 1)
         if mode in ("lexical", "hybrid"):
             _, l_ids = self.lexical.search(query, n, allowed)

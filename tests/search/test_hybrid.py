@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -179,6 +180,23 @@ def test_real_e5_ranks_the_paraphrased_case_first(tmp_path, e5):
     assert hits[0].decision_id == "d3"
     vec = idx.dense.index.reconstruct(int(idx.store.passage_ids(["d3"])[0]))
     assert np.linalg.norm(vec) == pytest.approx(1.0, abs=1e-4)
+    idx.close()
+
+
+def test_long_decisions_weak_matches_do_not_outrank_short_ones_that_say_it(tmp_path, e5):
+    """With passages summed, every passage of a long decision in the dense list adds to it, however
+    weakly it matches; cut at the margin below the best score, the list keeps the one-sentence
+    decisions that say what the query asks, and they rank above long decisions of other disputes."""
+    from synth.decisions import generate_decisions
+
+    decisions, _ = generate_decisions(0, 12, 1)
+    idx = DecisionIndex(tmp_path / "e5", e5)
+    short = [DecisionRecord(f"city-{i}", f"Жалоба на неубранный снег во дворе дома № {i}.") for i in range(10)]
+    idx.add([DecisionRecord.from_json(d.to_json()) for d in decisions] + short)
+    cut = [h.decision_id for h in idx.search("снег во дворе", 10)]
+    whole = [h.decision_id for h in idx.search("снег во дворе", 10, weights=FusionWeights(dense_margin=math.inf))]
+    assert all(d.startswith("city-") for d in cut)
+    assert not whole[0].startswith("city-")  # the whole list: a long decision first
     idx.close()
 
 
