@@ -64,6 +64,27 @@ def test_search_suite_on_small_data(small_dataset, tmp_path, monkeypatch, navec_
     )
 
 
+def test_the_report_names_the_row_the_default_serves():
+    """The small run above fits the adapter's categories; here the other branches: a library of
+    other disputes is served the plain hybrid row, and without a shipped adapter nothing is recorded."""
+    from types import SimpleNamespace
+
+    from eval.base import EvalOutput
+    from search.adapter import QueryAdapter
+
+    adapter = QueryAdapter()
+    adapter.meta = {"training": {"categories": ["osago", "kasko"]}}
+    index = SimpleNamespace(store=SimpleNamespace(category_counts=lambda: {"city": 7, "osago": 3}))
+    out = EvalOutput(metrics={})
+    assert search_suite.SearchSuite._default_row(adapter, index, "spb", out) == "hybrid"
+    assert out.metrics == {"spb_default_uses_shipped_adapter": 0, "spb_shipped_adapter_category_share": 0.3}
+    index.store.category_counts = lambda: {"osago": 6, "kasko": 1, None: 3}
+    assert search_suite.SearchSuite._default_row(adapter, index, "synthetic", out) == "hybrid_query_adapter"
+    assert out.metrics["synthetic_shipped_adapter_category_share"] == 0.7
+    empty = EvalOutput(metrics={})
+    assert search_suite.SearchSuite._default_row(None, index, "spb", empty) == "hybrid" and not empty.metrics
+
+
 def test_spb_tuning_draws_labelled_queries_from_the_indexed_appeals(tmp_path, navec_encoder):
     """Each labelled query is an indexed appeal; its relevant set is the other appeals of its
     reason (never itself); an appeal alone in its reason is not used."""
