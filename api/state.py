@@ -79,7 +79,7 @@ class ServiceState:
                 except ArtifactError as exc:
                     log.warning("category profile %s not loaded: %s", folder.name, exc)
             search_dir = self.settings.data_dir / "search"
-            self.index = DecisionIndex(search_dir, self.encoder)
+            self.index = DecisionIndex(search_dir, self.encoder, lock_timeout=self.settings.library_wait_s)
             attach_query_adapter(self.index, models_dir, self.settings.search_adapter)
             self.load_seconds = time.perf_counter() - start
             log.info(
@@ -116,13 +116,15 @@ class ServiceState:
 
     def search(self, *args, **kwargs):
         with self.index_lock:
+            if self.index.refresh():  # another process (`claims index add`) changed the library
+                self.library_changed()
             return self.index.search(*args, **kwargs)
 
     def library_changed(self) -> None:
         """Choose the query adapter again for the decisions the library holds now (call under
         ``index_lock`` after a write): a service started on an empty library has the shipped adapter,
         and must drop it once the library turns out to hold disputes it never learned (and take it
-        back if they are deleted)."""
+        back if they are deleted; and when a search finds the library changed by another process)."""
         from search.adapter import attach_query_adapter
 
         had = self.index.adapter is not None

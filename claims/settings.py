@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_files: int = Field(50, ge=1, description="most files in one package")
     rate_limit_per_minute: int = Field(600, ge=1, description="requests per minute per API key")
     similar_k: int = Field(5, ge=0, le=50, description="similar decisions in a package report")
+    library_wait_s: float = Field(
+        10.0, ge=0, description="service: how long a decision write waits while another process writes the library"
+    )
     log_json: bool = Field(True, description="service logs as JSON lines (personal data masked)")
 
     @field_validator("data_dir", "models_dir")

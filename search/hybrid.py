@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
@@ -18,6 +19,7 @@ from search.chunking import CHUNKING, chunk_sentences
 from search.dense import DenseIndex
 from search.lexical import LexicalIndex
 from search.organisations import OrganisationNames
+from search.sharing import FolderLock
 from search.snippets import highlight
 from search.store import DecisionStore, text_hash
 from search.types import DecisionRecord, Hit, SearchError, SearchFilters
@@ -86,7 +88,10 @@ class DecisionIndex:
         dense_kind: str = "auto",
         ivf_threshold: int = 200_000,
         adapter: QueryAdapter | None = None,
+        lock_timeout: float | None = None,
     ):
+        """``lock_timeout``: how long a write waits for another process writing the same folder
+        before it raises ``SearchError("index_busy")`` (None: as long as it takes)."""
         self.folder = Path(folder)
         self.encoder = encoder
         self.adapter = adapter  # maps query vectors (search.adapter); None searches with them as they are
@@ -96,6 +101,15 @@ class DecisionIndex:
         self._orgs_stamp = -1
         self.store = DecisionStore(self.folder / "decisions.sqlite")
         self.encoder_key = f"{encoder.name}@{encoder.version}"
+        self.lock_timeout = lock_timeout
+        self._lock = FolderLock(self.folder / "write.lock")
+        # Opening may rebuild or re-index, and must not read indexes half-saved by another process.
+        with self._lock.exclusive():
+            self._generation = self.store.generation()
+            self._open_indexes(dense_kind, ivf_threshold)
+
+    def _open_indexes(self, dense_kind: str, ivf_threshold: int) -> None:
+        encoder = self.encoder
         dense_dir, lexical_dir = self.folder / "dense", self.folder / "lexical"
         if (dense_dir / "meta.json").exists():
             self.dense = DenseIndex.load(dense_dir, encoder.name, encoder.version)
@@ -130,11 +144,57 @@ class DecisionIndex:
                 self.reset_indexes()
             self.save()
 
+    # ---- several processes on one library (search.sharing) ---------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the library's write lock (unless already held) with the indexes as last saved."""
+        if self._lock.held:
+            yield
+            return
+        with self._lock.exclusive(self.lock_timeout):
+            self._reload_if_behind()
+            yield
+
+    def refresh(self) -> bool:
+        """Load the indexes again if another process has saved them since this one did; not while
+        a write is under way elsewhere (False then, and when nothing changed). Search calls it."""
+        if self.store.generation() == self._generation:
+            return False
+        if self._lock.held:
+            return self._reload_if_behind()
+        with self._lock.shared_if_free() as free:
+            return free and self._reload_if_behind()
+
+    def _reload_if_behind(self) -> bool:
+        generation = self.store.generation()
+        if generation == self._generation:
+            return False
+        old = self.dense
+        try:
+            if (self.folder / "dense" / "meta.json").exists():
+                dense = DenseIndex.load(self.folder / "dense", self.encoder.name, self.encoder.version)
+            else:
+                dense = DenseIndex(old.dim, old.encoder, old.encoder_version, old.kind, old.ivf_threshold, old.nprobe)
+            lexical = LexicalIndex.load(self.folder / "lexical")
+        except ArtifactError as exc:
+            log.warning("the decision library changed in another process but could not be loaded again: %s", exc)
+            return False
+        self.dense, self.lexical, self._generation = dense, lexical, generation
+        log.info("the decision library changed in another process: %d passages now", dense.count)
+        return True
+
     def _chunking_file(self) -> Path:
         return self.folder / "chunking.txt"
 
     def reset_indexes(self) -> None:
-        """Empty both indexes and mark every decision for re-indexing (vectors stay cached)."""
+        """Empty both indexes and mark every decision for re-indexing (vectors stay cached); saved
+        at once, so another process reads the library as it now is: its decisions pending."""
+        with self._writing():
+            self._reset_indexes()
+            self.save()
+
+    def _reset_indexes(self) -> None:
         self.dense = DenseIndex(
             self.encoder.dim,
             self.encoder.name,
@@ -157,16 +217,18 @@ class DecisionIndex:
     ) -> IngestStats:
         """Insert or update decisions and index them; unchanged texts are not re-embedded."""
         stats = stats or IngestStats()
-        changed, dropped = self.store.upsert(records)
-        self._remove_pids(dropped)
-        stats.changed += len(changed)
-        self.index_pending(progress=progress, stats=stats)
+        with self._writing():
+            changed, dropped = self.store.upsert(records)
+            self._remove_pids(dropped)
+            stats.changed += len(changed)
+            self.index_pending(progress=progress, stats=stats)
         return stats
 
     def delete(self, ids: Iterable[str]) -> list[str]:
-        found, pids = self.store.delete(ids)
-        self._remove_pids(pids)
-        self.save()
+        with self._writing():
+            found, pids = self.store.delete(ids)
+            self._remove_pids(pids)
+            self.save()
         return found
 
     def _remove_pids(self, pids: list[int]) -> None:
@@ -183,7 +245,10 @@ class DecisionIndex:
     ) -> IngestStats:
         """Embed and index every stored decision not yet indexed, saving every ``checkpoint``
         decisions, so an interrupted build resumes where it stopped."""
-        stats = stats or IngestStats()
+        with self._writing():
+            return self._index_pending(batch, checkpoint, progress, stats or IngestStats())
+
+    def _index_pending(self, batch: int, checkpoint: int, progress: bool | None, stats: IngestStats) -> IngestStats:
         pending = self.store.pending()
         if not pending:
             return stats
@@ -228,11 +293,13 @@ class DecisionIndex:
         return np.stack([cached[h] for h in hashes]).astype(np.float32)
 
     def save(self) -> None:
-        self.dense.save(self.folder / "dense")
-        self.lexical.save(self.folder / "lexical")
-        tmp = self._chunking_file().with_suffix(".tmp")
-        tmp.write_text(CHUNKING)
-        tmp.replace(self._chunking_file())
+        with self._writing():
+            self.dense.save(self.folder / "dense")
+            self.lexical.save(self.folder / "lexical")
+            tmp = self._chunking_file().with_suffix(".tmp")
+            tmp.write_text(CHUNKING)
+            tmp.replace(self._chunking_file())
+            self._generation = self.store.bump_generation()
 
     def passage_vectors(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Every indexed passage's vector (from the embedding cache), the row of its decision in
@@ -311,6 +378,7 @@ class DecisionIndex:
         if aggregate is None:
             aggregate = self.adapter.aggregate if self.adapter else "sum"
         self.validate(query, k, filters, mode)
+        self.refresh()  # what another process has written since
         if aggregate not in ("sum", "max"):
             raise SearchError("bad_aggregate", f"aggregate must be 'sum' or 'max', got {aggregate!r}")
         allowed = None

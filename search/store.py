@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS passages (
     end INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_decision ON passages(decision_id);
+-- bumped by every save of the indexes: another process holding the library open sees it change
+CREATE TABLE IF NOT EXISTS library_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS embeddings (
     text_hash TEXT NOT NULL,
     encoder TEXT NOT NULL,
@@ -64,6 +66,21 @@ class DecisionStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def generation(self) -> int:
+        """How many times the indexes of this library have been saved (by any process)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM library_state WHERE key='generation'").fetchone()
+        return row[0] if row else 0
+
+    def bump_generation(self) -> int:
+        """Count one more save of the indexes; returns the new generation."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO library_state (key, value) VALUES ('generation', 1) "
+                "ON CONFLICT(key) DO UPDATE SET value = value + 1"
+            )
+        return self.generation()
 
     # ---- decisions -------------------------------------------------------------------------
 

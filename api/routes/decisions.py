@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -62,6 +64,21 @@ def _record(decision_id: str, body: DecisionBody):
         raise ProblemError(422, exc.code, "invalid decision", str(exc)) from exc
 
 
+@contextlib.contextmanager
+def _writing(state: ServiceState) -> Iterator[None]:
+    """The service's hold on the library for one write; 503 while another process (`claims index
+    add` loading a corpus) writes it for longer than ``CLAIMS_LIBRARY_WAIT_S``: nothing is written."""
+    from search.types import SearchError
+
+    with state.index_lock:
+        try:
+            yield
+        except SearchError as exc:
+            if exc.code != "index_busy":
+                raise
+            raise ProblemError(503, exc.code, "decision library busy", str(exc), headers={"Retry-After": "30"}) from exc
+
+
 def _exists(state: ServiceState, decision_id: str) -> bool:
     return bool(state.index.store.get([decision_id]))
 
@@ -107,7 +124,7 @@ def add_decision(
     body: NewDecision, request: Request, _: ApiKey = Depends(require("reviewer")), state=Depends(ready_state)
 ) -> dict:
     record = _record(body.id, body)
-    with state.index_lock:
+    with _writing(state):
         if _exists(state, body.id):
             raise ProblemError(409, "decision_exists", "decision exists", f"{body.id!r}: use PUT to change it")
         stats = state.index.add([record], progress=False)
@@ -125,7 +142,7 @@ def update_decision(
     state=Depends(ready_state),
 ) -> dict:
     record = _record(decision_id, body)
-    with state.index_lock:
+    with _writing(state):
         if not _exists(state, decision_id):
             raise ProblemError(404, "decision_not_found", "no such decision", decision_id)
         stats = state.index.add([record], progress=False)
@@ -138,7 +155,7 @@ def update_decision(
 def delete_decision(
     decision_id: str, request: Request, _: ApiKey = Depends(require("admin")), state=Depends(ready_state)
 ) -> Response:
-    with state.index_lock:
+    with _writing(state):
         found = state.index.delete([decision_id])
         if found:
             state.library_changed()

@@ -222,6 +222,45 @@ def test_the_query_adapter_follows_the_library_written_through_the_api(service):
     assert state.index.adapter is not None
 
 
+def test_the_service_follows_a_library_written_by_another_process(service):
+    """`claims index add` beside the running service (here a second index on its folder, as the CLI
+    opens it): the service's searches find what it wrote, its adapter choice follows, and while
+    the other process is still writing a decision posted to the API is refused with 503, not lost."""
+    from search.hybrid import DecisionIndex
+    from search.sharing import FolderLock
+    from search.types import DecisionRecord
+
+    c, state = service.client, service.state
+    folder = service.data_dir / "search"
+    assert state.index.adapter is not None
+    n = state.index.store.count() + 1
+    other = DecisionIndex(folder, state.encoder)
+    snow = "Жалоба на неубранный снег во дворе дома № {}."
+    city = [DecisionRecord(f"cli-{i}", snow.format(i), category="city") for i in range(n)]
+    other.add(city, progress=False)
+    hits = c.post("/v1/decisions/search", json={"query": "снег во дворе", "k": 3}, headers=service.h("intake"))
+    assert hits.status_code == 200 and all(h["decision_id"].startswith("cli-") for h in hits.json()["hits"])
+    assert state.index.adapter is None  # the library is now mostly of other disputes
+    new = {"id": "during-cli", "text": "Банк отказал в реструктуризации кредита.", "category": "credit"}
+    before, state.index.lock_timeout = state.index.lock_timeout, 0.2
+    try:
+        with FolderLock(folder / "write.lock").exclusive():
+            busy = c.post("/v1/decisions", json=new, headers=service.h("reviewer"))
+            assert_problem(busy, 503, "index_busy")
+            assert busy.headers["Retry-After"]
+            still = c.post("/v1/decisions/search", json={"query": "снег"}, headers=service.h("intake"))
+            assert still.status_code == 200  # searches go on meanwhile
+    finally:
+        state.index.lock_timeout = before
+    assert c.get("/v1/decisions/during-cli", headers=service.h("intake")).status_code == 404
+    assert c.post("/v1/decisions", json=new, headers=service.h("reviewer")).status_code == 201
+    other.delete([f"cli-{i}" for i in range(n)])
+    other.close()
+    assert c.delete("/v1/decisions/during-cli", headers=service.h("admin")).status_code == 204
+    c.post("/v1/decisions/search", json={"query": "снег"}, headers=service.h("intake"))
+    assert state.index.adapter is not None and state.index.store.count() == n - 1
+
+
 def test_package_sync_report_duplicate_and_stored(service, small_dataset):
     c = service.client
     rec, files = _package_files(small_dataset, "ombudsman_appeal")
