@@ -8,6 +8,19 @@ from typing import Any
 
 #: Fields of a decision record with a column of their own; any other field is kept as metadata.
 CORE_FIELDS = ("id", "title", "text", "category", "outcome", "organisation", "date")
+#: The longest decision text accepted: about 120 pages, several times the longest ombudsman decision;
+#: a longer one is refused rather than left to hold the library while its passages are embedded.
+MAX_DECISION_CHARS = 300_000
+MAX_ID_CHARS = 200
+
+
+def _scalar(rid, name: str, value) -> str | None:
+    """A column's value as text (a number is written as text); a list or an object is refused."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise SearchError("bad_record", f"record {rid!r}: {name} must be text, not {type(value).__name__}")
 
 
 class SearchError(ValueError):
@@ -37,8 +50,17 @@ class DecisionRecord:
         rid, text = obj.get("id"), obj.get("text")
         if rid is None or (isinstance(rid, str) and not rid.strip()):
             raise SearchError("bad_record", "record has no id")
+        if isinstance(rid, bool) or not isinstance(rid, str | int):
+            raise SearchError("bad_record", f"a record's id must be text or a number, not {type(rid).__name__}")
+        if len(str(rid)) > MAX_ID_CHARS:
+            raise SearchError("bad_record", f"record id {str(rid)[:40]!r}... is over {MAX_ID_CHARS} characters")
         if not isinstance(text, str) or not text.strip():
             raise SearchError("bad_record", f"record {rid!r} has no text")
+        if len(text) > MAX_DECISION_CHARS:
+            raise SearchError(
+                "decision_too_long",
+                f"record {rid!r} has {len(text)} characters of text; the limit is {MAX_DECISION_CHARS}",
+            )
         date = obj.get("date")
         if date is not None:
             try:
@@ -49,10 +71,10 @@ class DecisionRecord:
         return cls(
             id=str(rid),
             text=text,
-            title=str(obj.get("title") or ""),
-            category=obj.get("category"),
-            outcome=obj.get("outcome"),
-            organisation=obj.get("organisation"),
+            title=_scalar(rid, "title", obj.get("title")) or "",
+            category=_scalar(rid, "category", obj.get("category")),
+            outcome=_scalar(rid, "outcome", obj.get("outcome")),
+            organisation=_scalar(rid, "organisation", obj.get("organisation")),
             date=date,
             meta=meta,
         )

@@ -185,6 +185,8 @@ def test_decisions_search_and_crud(service):
         422,
         "bad_record",
     )
+    huge = {**new, "id": "huge", "text": "Банк списал деньги. " * 20_000}  # 400,000 characters
+    assert_problem(c.post("/v1/decisions", json=huge, headers=service.h("reviewer")), 422, "decision_too_long")
     only = {"query": new["text"], "k": 3, "filters": {"category": "telecom_test"}}
     found = c.post("/v1/decisions/search", json=only, headers=service.h("intake")).json()["hits"]
     assert [h["decision_id"] for h in found] == ["test-zebra"] and "<mark>" in found[0]["snippet"]

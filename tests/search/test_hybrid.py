@@ -113,6 +113,37 @@ def test_bad_input_is_a_clear_error(index, query, k, filters, mode, code):
     assert err.value.code == code
 
 
+@pytest.mark.parametrize(
+    "record, code",
+    [
+        ({"id": "a", "text": "Банк списал деньги.", "category": ["x"]}, "bad_record"),
+        ({"id": "a", "text": "Банк списал деньги.", "organisation": {"name": "ПАО Сбербанк"}}, "bad_record"),
+        ({"id": {"k": 1}, "text": "Банк списал деньги."}, "bad_record"),
+        ({"id": "a" * 201, "text": "Банк списал деньги."}, "bad_record"),
+        ({"id": "a", "text": "Банк списал деньги. " * 20_000}, "decision_too_long"),
+    ],
+)
+def test_a_record_of_the_wrong_shape_or_size_is_refused_with_its_code(record, code):
+    with pytest.raises(SearchError) as err:
+        DecisionRecord.from_json(record)
+    assert err.value.code == code
+
+
+def test_a_corpus_with_malformed_records_is_indexed_without_them(tmp_path, navec_encoder):
+    """A list where a column's text belongs crashed the whole load in SQLite; now the line is
+    skipped and counted like any bad line, and the rest is indexed."""
+    good = {"id": "n", "text": "Банк начислил проценты по вкладу.", "category": 7}
+    lines = [{"id": "a", "text": "Банк списал деньги.", "category": ["x"]}, good, {"id": "b", "text": "x" * 300_001}]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines), encoding="utf-8")
+    index = DecisionIndex(tmp_path / "i", navec_encoder)
+    stats = IngestStats()
+    index.add(read_corpus(path, stats), stats=stats)
+    assert (stats.read, stats.skipped, stats.changed) == (3, 2, 1)
+    assert index.store.get(["n"])["n"]["category"] == "7"  # a number is kept as text
+    index.close()
+
+
 def test_update_and_delete_are_incremental(index, navec_encoder, tmp_path):
     before = index.dense.count
     stats = index.add([DecisionRecord("d2", "Ломбард продал заложенное кольцо раньше срока.", category="pawnshop")])
