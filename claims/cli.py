@@ -891,6 +891,9 @@ def run() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except ArtifactError as exc:  # a model not prepared, or not loadable: said in one line
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

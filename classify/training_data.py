@@ -11,6 +11,12 @@ DEFAULT_PROFILES = ("finance", "telecom")
 SHIPPED_PER_FAMILY = 12  # appeals per template family for the shipped profiles: ~2 minutes with e5
 
 
+def _is_label(value) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def read_labelled(
     path: Path,
     text_field: str,
@@ -36,7 +42,8 @@ def read_labelled(
             except (json.JSONDecodeError, KeyError, TypeError):
                 skipped += 1
                 continue
-            if not isinstance(text, str) or not text.strip() or label in (None, ""):
+            # a label is text or a number; a list or an object there is a malformed line, not a class
+            if not isinstance(text, str) or not text.strip() or not _is_label(label):
                 skipped += 1
                 continue
             group = r.get(group_field) if group_field else None

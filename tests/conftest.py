@@ -14,6 +14,22 @@ import pytest  # noqa: E402
 
 from claims.settings import Settings  # noqa: E402
 
+#: set by `claims --data-dir/--models-dir` for the rest of its process (one command a process)
+_CLI_DIRS = ("CLAIMS_DATA_DIR", "CLAIMS_MODELS_DIR")
+
+
+@pytest.fixture(autouse=True)
+def _cli_folders_do_not_leak():
+    """A CLI test run in-process with `--models-dir X` left X configured for every later test, and
+    a session fixture first used after it prepared e5 and trained models there (minutes)."""
+    saved = {name: os.environ.get(name) for name in _CLI_DIRS}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:

@@ -54,3 +54,22 @@ def test_prepare_is_a_no_op_when_current(models_dir, monkeypatch):
     assert result.exit_code == 0
     assert "e5-small: up-to-date" in result.output
     assert (models_dir / "e5-small" / "meta.json").stat().st_mtime_ns == stamp
+
+
+def test_a_model_not_prepared_is_one_line_of_error_not_a_traceback(tmp_path):
+    """`claims train categories` on a models folder where e5 was never prepared: the real command
+    in a process of its own, as a user runs it."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "mine.jsonl"
+    rows = [{"text": f"обращение номер {i}", "label": "ab"[i % 2]} for i in range(60)]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", "from claims.cli import run; run()", "--models-dir", str(tmp_path / "empty"),
+         "--data-dir", str(tmp_path / "var"), "train", "categories", "--profile", "mine", "--data", str(data),
+         "--label-field", "label"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "error: e5-small is not prepared" in done.stderr, done.stderr

@@ -202,6 +202,20 @@ def test_cli_train_and_classify(tmp_path, monkeypatch, telecom):
     assert "with 1 reviewer corrections" in res.output and "trained:" in res.output
 
 
+def test_malformed_labelled_lines_are_skipped_not_read_as_classes(tmp_path):
+    """A list or an object where the label belongs was read as a class named "['a']"; a number is a
+    label (kept as text)."""
+    from classify.training_data import read_labelled
+
+    rows = [{"text": f"обращение {i}", "label": ("a", "b", 3)[i % 3]} for i in range(30)]
+    bad = [{"text": "x", "label": ["a"]}, {"text": "x", "label": {"a": 1}}, {"text": "x", "label": True},
+           {"text": "x", "label": " "}, {"text": ["x"], "label": "a"}, ["not", "an", "object"]]  # fmt: skip
+    path = tmp_path / "mine.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows + bad) + "\nnot json\n", "utf-8")
+    (_, y_tr), (_, y_va), skipped = read_labelled(path, "text", "label")
+    assert skipped == len(bad) + 1 and set(y_tr) | set(y_va) == {"a", "b", "3"}
+
+
 def test_validation_split_keeps_groups_whole(tmp_path):
     """Without a split field, ``group_field`` puts each group (here a template with near-copies) wholly on
     one side; a group goes with its most common label; every label keeps training data. Without it the
