@@ -347,7 +347,7 @@ def refund_assess(
     from pydantic import ValidationError
 
     from classify.refund.extract import extract_facts
-    from classify.refund.facts import RefundFacts
+    from classify.refund.facts import SubmittedFacts
     from classify.refund.model import load_refund_model
     from classify.refund.verdict import assess
 
@@ -355,7 +355,7 @@ def refund_assess(
         fail("give exactly one of --facts or --text-file")
     try:
         if facts is not None:
-            parsed = RefundFacts.model_validate_json(facts.read_text(encoding="utf-8"))
+            parsed = SubmittedFacts.model_validate_json(facts.read_text(encoding="utf-8"))
         else:
             body = text_file.read_text(encoding="utf-8")
             if not body.strip():

@@ -55,14 +55,14 @@ def assess_refund(
     body: AssessRequest, request: Request, _: ApiKey = Depends(require("intake")), state=Depends(ready_state)
 ) -> dict:
     from classify.refund.extract import extract_facts
-    from classify.refund.facts import RefundFacts
+    from classify.refund.facts import SubmittedFacts
     from classify.refund.verdict import assess
 
     if (body.facts is None) == (body.text is None or not body.text.strip()):
         raise ProblemError(422, "facts_or_text", "give facts or text", "exactly one of `facts` and `text`")
     if body.facts is not None:
         try:
-            facts = RefundFacts.model_validate(body.facts)
+            facts = SubmittedFacts.model_validate(body.facts)
         except ValidationError as exc:
             errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
             raise ProblemError(422, "bad_facts", "facts are not valid", "see errors", errors=errors) from exc

@@ -108,7 +108,7 @@ def search(
     return {"hits": [h.to_json() for h in hits], "count": len(hits)}
 
 
-@router.get("/{decision_id}", summary="One decision with its text")
+@router.get("/{decision_id:path}", summary="One decision with its text")
 def get_decision(
     decision_id: str, request: Request, _: ApiKey = Depends(require("intake")), state=Depends(ready_state)
 ) -> dict:
@@ -133,7 +133,7 @@ def add_decision(
     return {"id": body.id, "passages": stats.passages}
 
 
-@router.put("/{decision_id}", summary="Change a decision (re-indexed at once)")
+@router.put("/{decision_id:path}", summary="Change a decision (re-indexed at once)")
 def update_decision(
     decision_id: str,
     body: DecisionBody,
@@ -151,7 +151,7 @@ def update_decision(
     return {"id": decision_id, "passages": stats.passages, "changed": bool(stats.changed)}
 
 
-@router.delete("/{decision_id}", status_code=204, summary="Remove a decision from the library")
+@router.delete("/{decision_id:path}", status_code=204, summary="Remove a decision from the library")
 def delete_decision(
     decision_id: str, request: Request, _: ApiKey = Depends(require("admin")), state=Depends(ready_state)
 ) -> Response:

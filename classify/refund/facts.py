@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 ACCOUNT_MAX_CHARS = 20_000  # a letter's account beyond this is cut at a sentence end
 
@@ -65,3 +65,11 @@ class RefundFacts(BaseModel):
         data = dict(facts)
         data["defect_claimed"] = data.get("defect") is not None
         return cls.model_validate(data)
+
+
+class SubmittedFacts(RefundFacts):
+    """Facts as a caller gives them (the API, `claims refund assess --facts`): a name that is not a
+    fact is an error rather than dropped, so a misspelt one ("purchase_date") is not silently left
+    unknown."""
+
+    model_config = ConfigDict(extra="forbid")

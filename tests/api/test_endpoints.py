@@ -98,6 +98,9 @@ def test_refund_assess(service):
         assert_problem(c.post("/v1/refunds/assess", json=bad, headers=service.h("intake")), 422, "facts_or_text")
     r = c.post("/v1/refunds/assess", json={"facts": {"transfer_date": "not a date"}}, headers=service.h("intake"))
     assert_problem(r, 422, "bad_facts")
+    # a misspelt fact is refused, not dropped (it was: the verdict then read the fact as unknown)
+    r = c.post("/v1/refunds/assess", json={"facts": {"purchase_date": "2024-01-10"}}, headers=service.h("intake"))
+    assert assert_problem(r, 422, "bad_facts")["errors"][0]["loc"] == ["purchase_date"]
 
 
 def test_search_with_a_category_profile(service):
@@ -203,6 +206,16 @@ def test_decisions_search_and_crud(service):
     assert all(h["decision_id"] != "test-zebra" for h in after.json()["hits"])
     assert_problem(c.post("/v1/decisions/search", json=only, headers=service.h("intake")), 422, "unknown_filter_value")
     assert_problem(c.delete("/v1/decisions/test-zebra", headers=service.h("admin")), 404, "decision_not_found")
+    # the ombudsman numbers decisions with a slash: such an id is addressable, encoded or not
+    numbered = {**new, "id": "У-24-10234/5010-007"}
+    assert c.post("/v1/decisions", json=numbered, headers=service.h("reviewer")).status_code == 201
+    for path in ("/v1/decisions/У-24-10234/5010-007", "/v1/decisions/%D0%A3-24-10234%2F5010-007"):
+        got = c.get(path, headers=service.h("intake"))
+        assert got.status_code == 200 and got.json()["id"] == numbered["id"], got.text
+    upd = c.put("/v1/decisions/У-24-10234/5010-007", json={**new, "text": changed}, headers=service.h("reviewer"))
+    assert upd.status_code == 200 and upd.json()["changed"] is True
+    assert c.delete("/v1/decisions/У-24-10234%2F5010-007", headers=service.h("admin")).status_code == 204
+    assert c.get("/v1/decisions/У-24-10234/5010-007", headers=service.h("intake")).status_code == 404
 
 
 def test_the_query_adapter_follows_the_library_written_through_the_api(service):

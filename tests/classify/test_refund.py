@@ -201,6 +201,9 @@ def test_cli_assess(tmp_path, monkeypatch):
     path.write_text('{"transfer_date": "вчера"}')
     bad = CliRunner().invoke(app, ["refund", "assess", "--facts", str(path)])
     assert bad.exit_code == 1 and "not valid" in bad.output
+    path.write_text('{"transfer_date": "2024-01-01", "purchase_price": 45990}')  # not a fact's name
+    misspelt = CliRunner().invoke(app, ["refund", "assess", "--facts", str(path)])
+    assert misspelt.exit_code == 1 and "purchase_price" in misspelt.output
 
 
 def test_the_account_is_what_a_letter_says_beyond_its_facts():
