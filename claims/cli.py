@@ -393,12 +393,22 @@ def ingest(
             load_rules(process)
         except UnknownProcess as exc:
             fail(str(exc))
+    limit = settings.max_file_bytes
+
+    def read(p: Path) -> tuple[str, bytes]:
+        # at most the limit and one byte more: a file over it is a per-file error, not read whole
+        with open(p, "rb") as fh:
+            return str(p), fh.read(limit + 1)
+
     files = []
     for path in paths:
         if path.is_dir():
-            files += [(str(p), p.read_bytes()) for p in sorted(path.iterdir()) if p.is_file()]
+            inside = [read(p) for p in sorted(path.iterdir()) if p.is_file()]
+            if not inside:
+                fail(f"no files in {path}")
+            files += inside
         elif path.is_file():
-            files.append((str(path), path.read_bytes()))
+            files.append(read(path))
         else:
             fail(f"no such file: {path}")
     try:

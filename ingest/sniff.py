@@ -59,7 +59,8 @@ def sniff(data: bytes, limits: Limits = Limits()) -> str:
     if len(data) > limits.max_file_bytes:
         raise IngestError(
             "file_too_large",
-            f"файл больше допустимого размера ({len(data)} > {limits.max_file_bytes} байт)",
+            # the caller may have read only the limit and one byte more: the length is not the file's
+            f"файл больше допустимого размера ({limits.max_file_bytes} байт)",
         )
     head = data[:16]
     if data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in data[:1024]:

@@ -70,6 +70,28 @@ def test_cli_ingest_json_with_a_bad_file(small_dataset, tmp_path, models_dir):
     assert "text" not in report["documents"][0] or report["documents"][0]["text"] is None
 
 
+def test_cli_ingest_reads_no_more_of_a_file_than_the_limit(small_dataset, tmp_path, models_dir, monkeypatch):
+    """A file over CLAIMS_MAX_FILE_BYTES is a per-file error and the rest is read (the command read
+    every file whole first, so a huge one could exhaust memory before the limit was checked); an
+    empty folder is an error of the command."""
+    import os
+
+    rec = next(r for r in _records(small_dataset) if r["process"] == "device_refund")
+    paths = [str(small_dataset / "packages" / d["pdf"]) for d in rec["documents"]]
+    limit = max(os.path.getsize(p) for p in paths)
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (3 * limit))
+    monkeypatch.setenv("CLAIMS_MAX_FILE_BYTES", str(limit))
+    result = CliRunner().invoke(app, ["ingest", *paths, str(big), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [(e["file"], e["code"]) for e in report["errors"]] == [(str(big), "file_too_large")]
+    assert len(report["documents"]) == len(rec["documents"])
+    (tmp_path / "empty").mkdir()
+    empty = CliRunner().invoke(app, ["ingest", str(tmp_path / "empty")])
+    assert empty.exit_code == 1 and "no files in" in empty.output
+
+
 def test_cli_unknown_process(small_dataset):
     result = CliRunner().invoke(app, ["ingest", str(small_dataset / "packages.jsonl"), "--process", "nope"])
     assert result.exit_code != 0
