@@ -289,8 +289,13 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (from `keys
 def classify(
     text: str | None = typer.Argument(None, help="The appeal text."),
     profile: str = typer.Option("finance", help="Category profile."),
-    file: Path | None = typer.Option(None, help="Read the text from a file."),
-    jsonl: Path | None = typer.Option(None, help="Batch: records with id and text."),
+    file: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Read the text from a file."),
+    jsonl: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Batch: records with text (and id); each output row names its input line.",
+    ),
     out: Path | None = typer.Option(None, help="Batch output (default: standard output)."),
 ) -> None:
     """The category of an appeal, with calibrated probability and a needs-review flag."""
@@ -313,11 +318,11 @@ def classify(
 
     records, bad = [], 0
     with open(jsonl, encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             try:
                 r = json.loads(line)
                 if isinstance(r.get("text"), str) and r["text"].strip():
-                    records.append(r)
+                    records.append((number, r))
                     continue
             except (json.JSONDecodeError, AttributeError):
                 pass
@@ -326,9 +331,10 @@ def classify(
         sink = stack.enter_context(open(out, "w", encoding="utf-8")) if out else sys.stdout
         for start in tqdm(range(0, len(records), 64), desc="classifying", unit="batch", disable=out is None):
             batch = records[start : start + 64]
-            for r, p in zip(batch, model.predict([r["text"] for r in batch]), strict=True):
+            for (number, r), p in zip(batch, model.predict([r["text"] for _, r in batch]), strict=True):
                 row = {
                     "id": r.get("id"),
+                    "line": number,  # the input line: rows map back even without ids, past skipped lines
                     "category": p.category,
                     "probability": p.probability,
                     "needs_review": p.needs_review,

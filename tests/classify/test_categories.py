@@ -180,10 +180,16 @@ def test_cli_train_and_classify(tmp_path, monkeypatch, telecom):
     one = run(app, ["classify", "--profile", "mine", "Оператор списывает деньги за подписки, которые я не подключал"])
     assert one.exit_code == 0 and json.loads(one.output)["category"] == "paid_subscriptions"
     batch_in = tmp_path / "in.jsonl"
-    batch_in.write_text('{"id": 1, "text": "Связь пропадает дома"}\n{"id": 2}\n', encoding="utf-8")
+    batch_in.write_text(
+        '{"id": 1, "text": "Связь пропадает дома"}\n{"id": 2}\nnot json\n{"text": "Списали за подписку"}\n',
+        encoding="utf-8",
+    )
     res = run(app, ["classify", "--profile", "mine", "--jsonl", str(batch_in), "--out", str(tmp_path / "o.jsonl")])
     rows = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
-    assert [r["id"] for r in rows] == [1] and set(rows[0]) == {"id", "category", "probability", "needs_review"}
+    assert [(r["id"], r["line"]) for r in rows] == [(1, 1), (None, 4)]  # the line says which, past skipped ones
+    assert set(rows[0]) == {"id", "line", "category", "probability", "needs_review"}
+    gone = run(app, ["classify", "--profile", "mine", "--jsonl", str(tmp_path / "nope.jsonl")])
+    assert gone.exit_code == 2  # a usage error naming the option (was a FileNotFoundError traceback)
     missing = run(app, ["classify", "--profile", "nope", "текст"])
     assert missing.exit_code == 1 and "no category profile" in missing.output
     # Reviewers' corrections stored by the service join the training data (and change its hash).
