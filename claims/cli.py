@@ -40,6 +40,14 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def read_text(path: Path) -> str:
+    """A text file the user named, or a clear error when it is not UTF-8 text."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text (a PDF, a scan or a Word file is read by `claims ingest`)")
+
+
 @app.callback()
 def main(
     data_dir: Path | None = typer.Option(None, help="Data folder (env CLAIMS_DATA_DIR)."),
@@ -309,7 +317,7 @@ def classify(
     except (ArtifactError, ValueError) as exc:
         fail(str(exc))
     if jsonl is None:
-        body = text if text is not None else file.read_text(encoding="utf-8")
+        body = text if text is not None else read_text(file)
         if not body.strip():
             fail("the text is empty")
         typer.echo(json.dumps(model.predict([body])[0].to_json(), ensure_ascii=False, indent=2))
@@ -363,7 +371,7 @@ def refund_assess(
         if facts is not None:
             parsed = SubmittedFacts.model_validate_json(facts.read_text(encoding="utf-8"))
         else:
-            body = text_file.read_text(encoding="utf-8")
+            body = read_text(text_file)
             if not body.strip():
                 fail("the letter is empty")
             parsed = extract_facts(body)
@@ -756,6 +764,8 @@ def eval_run(
     available = suites()
     if suite not in available:
         fail(f"unknown suite {suite!r}; available: {', '.join(sorted(available))}")
+    if real is not None and not no_real and not real.is_dir():  # before minutes of generating data
+        fail(f"real data folder not found: {real}")
     if data is None:
         data = default_generated_dir(0, "full")
         if not (data / "manifest.json").exists():
@@ -764,8 +774,6 @@ def eval_run(
     elif not (data / "manifest.json").exists():
         fail(f"{data} holds no generated data (run `claims data generate --out {data}`)")
     real_dir = None if no_real else (real or default_real_data_dir())
-    if real is not None and not real.is_dir():
-        fail(f"real data folder not found: {real}")
     settings = get_settings()
     ctx = EvalContext(
         data_dir=data,

@@ -56,6 +56,16 @@ def test_prepare_is_a_no_op_when_current(models_dir, monkeypatch):
     assert (models_dir / "e5-small" / "meta.json").stat().st_mtime_ns == stamp
 
 
+def test_a_file_that_is_not_text_is_a_clear_error(tmp_path, models_dir, monkeypatch):
+    monkeypatch.setenv("CLAIMS_MODELS_DIR", str(models_dir))
+    scan = tmp_path / "letter.txt"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n\xec\xff" * 50)
+    commands = (["classify", "--profile", "finance", "--file"], ["refund", "assess", "--text-file"])
+    for args in ([*command, str(scan)] for command in commands):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1 and "is not UTF-8 text" in result.output, result.output
+
+
 def test_a_model_not_prepared_is_one_line_of_error_not_a_traceback(tmp_path):
     """`claims train categories` on a models folder where e5 was never prepared: the real command
     in a process of its own, as a user runs it."""

@@ -93,6 +93,15 @@ def test_cli_eval_run_refuses_a_folder_without_data(tmp_path):
     assert unknown.exit_code == 1 and "unknown suite" in unknown.output
 
 
+def test_cli_eval_run_checks_the_real_folder_before_generating_data(tmp_path, monkeypatch):
+    """Without --data the default set is generated first (minutes); a mistyped --real was found only
+    after that."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["eval", "run", "--suite", "doctype", "--real", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "real data folder not found" in result.output
+    assert not (tmp_path / "datasets").exists()
+
+
 def test_family_bootstrap_redraws_whole_families():
     """Two classes of three families (4 items each); one family of class a is read as b. Whole families are
     redrawn, so the interval spans the draws with none, one or more copies of the bad family."""
