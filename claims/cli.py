@@ -369,7 +369,7 @@ def refund_assess(
         fail("give exactly one of --facts or --text-file")
     try:
         if facts is not None:
-            parsed = SubmittedFacts.model_validate_json(facts.read_text(encoding="utf-8"))
+            parsed = SubmittedFacts.model_validate_json(read_text(facts))
         else:
             body = read_text(text_file)
             if not body.strip():

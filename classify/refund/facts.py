@@ -67,9 +67,15 @@ class RefundFacts(BaseModel):
         return cls.model_validate(data)
 
 
+class SubmittedRepair(Repair):
+    model_config = ConfigDict(extra="forbid")
+
+
 class SubmittedFacts(RefundFacts):
     """Facts as a caller gives them (the API, `claims refund assess --facts`): a name that is not a
-    fact is an error rather than dropped, so a misspelt one ("purchase_date") is not silently left
-    unknown."""
+    fact, or not a repair's, is an error rather than dropped, so a misspelt one ("purchase_date") is
+    not silently left unknown."""
 
     model_config = ConfigDict(extra="forbid")
+
+    repairs: list[SubmittedRepair] = Field(default_factory=list)

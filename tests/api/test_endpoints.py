@@ -101,6 +101,9 @@ def test_refund_assess(service):
     # a misspelt fact is refused, not dropped (it was: the verdict then read the fact as unknown)
     r = c.post("/v1/refunds/assess", json={"facts": {"purchase_date": "2024-01-10"}}, headers=service.h("intake"))
     assert assert_problem(r, 422, "bad_facts")["errors"][0]["loc"] == ["purchase_date"]
+    repair = {"handed_over": "2024-02-01", "returnd": "2024-03-20"}  # a repair's field misspelt
+    r = c.post("/v1/refunds/assess", json={"facts": {"repairs": [repair]}}, headers=service.h("intake"))
+    assert assert_problem(r, 422, "bad_facts")["errors"][0]["loc"] == ["repairs", 0, "returnd"]
 
 
 def test_search_with_a_category_profile(service):
