@@ -915,7 +915,11 @@ def run() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except ArtifactError as exc:  # a model not prepared, or not loadable: said in one line
+    except (ArtifactError, OSError) as exc:
+        # a model not prepared, a folder that does not exist, a file that cannot be written: said in
+        # one line (with --verbose, the traceback too)
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(1)
 

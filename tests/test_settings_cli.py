@@ -66,6 +66,21 @@ def test_a_file_that_is_not_text_is_a_clear_error(tmp_path, models_dir, monkeypa
         assert result.exit_code == 1 and "is not UTF-8 text" in result.output, result.output
 
 
+def test_an_output_folder_that_does_not_exist_is_one_line_of_error(tmp_path, models_dir):
+    import subprocess
+    import sys
+
+    appeals = tmp_path / "in.jsonl"
+    appeals.write_text('{"id": 1, "text": "Банк списал деньги с карты"}\n', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", "from claims.cli import run; run()", "--models-dir", str(models_dir), "classify",
+         "--jsonl", str(appeals), "--out", str(tmp_path / "no" / "such" / "out.jsonl")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "error: [Errno 2] No such file or directory" in done.stderr, done.stderr
+
+
 def test_a_model_not_prepared_is_one_line_of_error_not_a_traceback(tmp_path):
     """`claims train categories` on a models folder where e5 was never prepared: the real command
     in a process of its own, as a user runs it."""
