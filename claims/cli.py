@@ -922,6 +922,11 @@ def run() -> None:
             raise
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(1)
+    except UnicodeDecodeError as exc:  # a JSONL or text input that is not UTF-8 (named ones: read_text)
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        typer.secho(f"error: an input file is not UTF-8 text ({exc})", fg=typer.colors.RED, err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,14 @@ def test_an_output_folder_that_does_not_exist_is_one_line_of_error(tmp_path, mod
     )  # fmt: skip
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "error: [Errno 2] No such file or directory" in done.stderr, done.stderr
+    appeals.write_bytes(b'{"text": "\xec\xff"}\n')  # not UTF-8
+    done = subprocess.run(
+        [sys.executable, "-c", "from claims.cli import run; run()", "--models-dir", str(models_dir), "classify",
+         "--jsonl", str(appeals)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "is not UTF-8 text" in done.stderr, done.stderr
 
 
 def test_a_model_not_prepared_is_one_line_of_error_not_a_traceback(tmp_path):
