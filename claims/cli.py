@@ -915,17 +915,14 @@ def run() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except (ArtifactError, OSError) as exc:
-        # a model not prepared, a folder that does not exist, a file that cannot be written: said in
-        # one line (with --verbose, the traceback too)
+    except (ArtifactError, OSError, UnicodeDecodeError) as exc:
+        # a model not prepared, a folder that does not exist, a file that cannot be written, a JSONL
+        # input that is not UTF-8 (a named text file: read_text): said in one line (with --verbose,
+        # the traceback too)
         if logging.getLogger().isEnabledFor(logging.DEBUG):
             raise
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(1)
-    except UnicodeDecodeError as exc:  # a JSONL or text input that is not UTF-8 (named ones: read_text)
-        if logging.getLogger().isEnabledFor(logging.DEBUG):
-            raise
-        typer.secho(f"error: an input file is not UTF-8 text ({exc})", fg=typer.colors.RED, err=True)
+        message = f"an input file is not UTF-8 text ({exc})" if isinstance(exc, UnicodeDecodeError) else exc
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
         sys.exit(1)
 
 

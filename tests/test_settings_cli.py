@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -66,43 +68,35 @@ def test_a_file_that_is_not_text_is_a_clear_error(tmp_path, models_dir, monkeypa
         assert result.exit_code == 1 and "is not UTF-8 text" in result.output, result.output
 
 
-def test_an_output_folder_that_does_not_exist_is_one_line_of_error(tmp_path, models_dir):
-    import subprocess
-    import sys
+def claims(*args: str) -> subprocess.CompletedProcess:
+    """The real command in a process of its own, as a user runs it (``run()`` is what turns errors
+    into one line; the in-process runner calls the app beneath it)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from claims.cli import run; run()", *args], capture_output=True, text=True, timeout=300
+    )
 
+
+def test_an_output_folder_that_does_not_exist_is_one_line_of_error(tmp_path, models_dir):
     appeals = tmp_path / "in.jsonl"
     appeals.write_text('{"id": 1, "text": "Банк списал деньги с карты"}\n', encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-c", "from claims.cli import run; run()", "--models-dir", str(models_dir), "classify",
-         "--jsonl", str(appeals), "--out", str(tmp_path / "no" / "such" / "out.jsonl")],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    args = ["--models-dir", str(models_dir), "classify", "--jsonl", str(appeals)]
+    done = claims(*args, "--out", str(tmp_path / "no" / "such" / "out.jsonl"))
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "error: [Errno 2] No such file or directory" in done.stderr, done.stderr
+    verbose = claims("--verbose", *args, "--out", str(tmp_path / "no" / "such" / "out.jsonl"))
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr  # --verbose keeps it for a bug report
     appeals.write_bytes(b'{"text": "\xec\xff"}\n')  # not UTF-8
-    done = subprocess.run(
-        [sys.executable, "-c", "from claims.cli import run; run()", "--models-dir", str(models_dir), "classify",
-         "--jsonl", str(appeals)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = claims(*args)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "is not UTF-8 text" in done.stderr, done.stderr
 
 
 def test_a_model_not_prepared_is_one_line_of_error_not_a_traceback(tmp_path):
-    """`claims train categories` on a models folder where e5 was never prepared: the real command
-    in a process of its own, as a user runs it."""
-    import subprocess
-    import sys
-
+    """`claims train categories` on a models folder where e5 was never prepared."""
     data = tmp_path / "mine.jsonl"
     rows = [{"text": f"обращение номер {i}", "label": "ab"[i % 2]} for i in range(60)]
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-c", "from claims.cli import run; run()", "--models-dir", str(tmp_path / "empty"),
-         "--data-dir", str(tmp_path / "var"), "train", "categories", "--profile", "mine", "--data", str(data),
-         "--label-field", "label"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = claims("--models-dir", str(tmp_path / "empty"), "--data-dir", str(tmp_path / "var"), "train",
+                  "categories", "--profile", "mine", "--data", str(data), "--label-field", "label")  # fmt: skip
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "error: e5-small is not prepared" in done.stderr, done.stderr
