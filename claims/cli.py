@@ -386,9 +386,21 @@ def refund_assess(
     typer.echo(json.dumps(assess(parsed, model).to_json(), ensure_ascii=False, indent=2))
 
 
+def package_folder_files(folder: Path) -> list[Path]:
+    """The files of a package folder and its subfolders, in name order; hidden files and folders
+    (".DS_Store", ".git") are not documents and are left out."""
+
+    def hidden(p: Path) -> bool:
+        return any(part.startswith(".") for part in p.relative_to(folder).parts)
+
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not hidden(p))
+
+
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files of one package (PDF, images, DOCX, TXT)."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Files of one package (PDF, images, DOCX, TXT), or folders of them (subfolders included)."
+    ),
     process: str | None = typer.Option(
         None, help="ombudsman_appeal | device_refund | number_reregistration; without it no completeness check."
     ),
@@ -414,17 +426,20 @@ def ingest(
         with open(p, "rb") as fh:
             return str(p), fh.read(limit + 1)
 
-    files = []
+    found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            inside = [read(p) for p in sorted(path.iterdir()) if p.is_file()]
+            inside = package_folder_files(path)
             if not inside:
                 fail(f"no files in {path}")
-            files += inside
+            found += inside
         elif path.is_file():
-            files.append(read(path))
+            found.append(path)
         else:
             fail(f"no such file: {path}")
+    if len(found) > settings.max_files:  # counted before anything is read
+        fail(f"{len(found)} files; a package holds at most {settings.max_files} (CLAIMS_MAX_FILES)")
+    files = [read(p) for p in found]
     try:
         model = load_doctype_model(settings.models_dir)
     except ArtifactError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -90,6 +91,33 @@ def test_cli_ingest_reads_no_more_of_a_file_than_the_limit(small_dataset, tmp_pa
     (tmp_path / "empty").mkdir()
     empty = CliRunner().invoke(app, ["ingest", str(tmp_path / "empty")])
     assert empty.exit_code == 1 and "no files in" in empty.output
+
+
+def test_cli_ingest_reads_a_folder_with_its_subfolders_and_refuses_too_many_files(
+    small_dataset, tmp_path, models_dir, monkeypatch
+):
+    """A package folder's subfolders are read (they were skipped) and hidden files are not documents;
+    more files than CLAIMS_MAX_FILES is refused before any is read, as the service refuses them."""
+    import shutil
+
+    rec = next(r for r in _records(small_dataset) if r["process"] == "device_refund")
+    pdfs = [small_dataset / "packages" / d["pdf"] for d in rec["documents"]]
+    package = tmp_path / "package"
+    (package / "scans").mkdir(parents=True)
+    (package / ".git").mkdir()
+    shutil.copy(pdfs[0], package / pdfs[0].name)
+    for p in pdfs[1:]:
+        shutil.copy(p, package / "scans" / p.name)
+    (package / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (package / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    result = CliRunner().invoke(app, ["ingest", str(package), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["errors"] == []
+    assert sorted(Path(d["file"]).name for d in report["documents"]) == sorted(p.name for p in pdfs)
+    monkeypatch.setenv("CLAIMS_MAX_FILES", str(len(pdfs) - 1))
+    refused = CliRunner().invoke(app, ["ingest", str(package)])
+    assert refused.exit_code == 1 and f"{len(pdfs)} files" in refused.output and "CLAIMS_MAX_FILES" in refused.output
 
 
 def test_cli_unknown_process(small_dataset):
