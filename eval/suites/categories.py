@@ -20,6 +20,7 @@ from eval.report import (
 )
 from eval.suites.baseline import tfidf_logreg
 from models.text import normalise
+from synth.appeals import held_out_cores
 from synth.generate import load_jsonl
 
 SPB_TEST_SAMPLE = 3000  # December appeals scored (seeded sample), to keep the run under half an hour
@@ -59,7 +60,15 @@ class CategoriesSuite(Evaluator):
                 families = [r["template_family"] for r in split["test"]]
                 heldout.append(
                     self._compare(
-                        f"synthetic_{taxonomy}", data, ids, encoder, ctx, out, (curves, calibration), families
+                        f"synthetic_{taxonomy}",
+                        data,
+                        ids,
+                        encoder,
+                        ctx,
+                        out,
+                        (curves, calibration),
+                        families,
+                        cores=held_out_cores(ctx.seed, taxonomy),
                     )
                 )
             out.metrics["synthetic_model_heldout_macro_f1"] = round(float(np.mean(heldout)), 4)
@@ -94,9 +103,11 @@ class CategoriesSuite(Evaluator):
         out: EvalOutput,
         plots: tuple[dict, dict],
         families: list[str] | None = None,
+        cores: tuple[list[str], list[str]] | None = None,
     ) -> float:
         """``plots``: the precision-vs-coverage and calibration curves by dataset, this one's added.
-        ``families``: the test items' template families, for an interval of macro-F1 over redrawn families."""
+        ``families``: the test items' template families, for an interval of macro-F1 over redrawn families.
+        ``cores``: the test families' core sentences alone with their labels, scored as a diagnostic."""
         from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
         from classify.profiles import train_profile
@@ -122,6 +133,15 @@ class CategoriesSuite(Evaluator):
             interval = (
                 f"\n\nModel macro-F1 over redrawn test families (each class's {len(set(families)) // len(labels)} "
                 f"families drawn again with replacement, 1,000 times): 95 % interval {lo:.3f}-{hi:.3f}."
+            )
+        if cores is not None:
+            core_pred = [p.category for p in profile.predict(cores[0])]
+            m[f"{key}_cores_only_macro_f1"] = round(
+                float(f1_score(cores[1], core_pred, labels=labels, average="macro", zero_division=0)), 4
+            )
+            interval += (
+                f"\n\nThe test families' core sentences alone ({len(cores[0])}, no register, demand or detail "
+                f"around them): macro-F1 {m[f'{key}_cores_only_macro_f1']:.3f}."
             )
         m[f"{key}_model_ece"] = round(expected_calibration_error(conf, correct), 4)
         m[f"{key}_review_threshold"] = round(profile.threshold.threshold, 4)

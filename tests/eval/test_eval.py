@@ -131,8 +131,10 @@ def test_categories_suite_on_small_data(small_dataset, models_dir, tmp_path):
         assert m[f"{key}_model_macro_f1_ci95_low"] <= m[f"{key}_model_macro_f1"] <= m[f"{key}_model_macro_f1_ci95_high"]
         assert m[f"{key}_model_macro_f1_ci95_low"] < m[f"{key}_model_macro_f1_ci95_high"]
         assert {f"{key}_tfidf_lr_macro_f1", f"{key}_paperless_mlp_macro_f1"} <= set(m)
+        assert 0 < m[f"{key}_cores_only_macro_f1"] <= 1  # the held-out cores alone, 10 per core
     report = (run / "report.md").read_text()
     assert "over redrawn test families" in report and (run / "calibration.png").stat().st_size > 1000
+    assert report.count("core sentences alone (210,") == 1 and report.count("core sentences alone (360,") == 1
     misread = report.split("synthetic_telecom: misread template families", 1)[1].split("\n#", 1)[0]
     preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
     wrong = {

@@ -89,3 +89,34 @@ def test_no_exact_duplicates_within_a_family():
     for r in recs:
         per_family[r.template_family].append(r.text)
     assert all(len(set(v)) == len(v) for v in per_family.values())
+
+
+def test_every_split_draws_from_several_demands_and_details_of_its_own():
+    """With one demand per split every test appeal of a category said the same demand, and the held-out
+    figure turned on that sentence."""
+    from synth.appeals import _pool
+
+    for taxonomy in TAXONOMIES.values():
+        for category, spec in taxonomy.items():
+            for kind in ("demands", "details"):
+                pools = {s: _pool(spec[kind], s) for s in ("train", "validation", "test")}
+                assert all(len(p) >= 3 for p in pools.values()), (category, kind)
+                assert len(set(spec[kind])) == len(spec[kind]), (category, kind)
+                assert not set(pools["test"]) & (set(pools["train"]) | set(pools["validation"]))
+    test_texts = [r.text for r in generate_appeals(4, 12, taxonomies=("telecom",)) if r.split == "test"]
+    spec = TELECOM["connection_quality"]
+    used = {d for d in _pool(spec["demands"], "test") for t in test_texts if d[:40] in t}
+    assert len(used) >= 2
+    assert not any(d[:40] in t for d in _pool(spec["demands"], "train") for t in test_texts)
+
+
+def test_held_out_cores_are_the_test_families_cores_alone():
+    from synth.appeals import held_out_cores
+
+    texts, labels = held_out_cores(0, "telecom", per_core=2)
+    assert len(texts) == len(labels) == 7 * len(TEST_FAMILIES) * 2
+    assert held_out_cores(0, "telecom", per_core=2) == (texts, labels)  # deterministic
+    spec = TELECOM["connection_quality"]
+    mine = [t for t, y in zip(texts, labels, strict=True) if y == "connection_quality"]
+    assert all("{" not in t for t in texts)
+    assert {t.lower() for t in mine} == {spec["cores"][k].lower() for k in sorted(TEST_FAMILIES) for _ in (0, 1)}
