@@ -3,6 +3,7 @@ artifact, is applied by the index, and helps with the real e5 on generated decis
 
 from __future__ import annotations
 
+import inspect
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from models.registry import ArtifactError
 from search.adapter import (
+    CHOOSE_QUERIES,
     RECIPE,
     LabelledQueries,
     QueryAdapter,
@@ -178,6 +180,9 @@ def test_the_default_training_records_how_it_was_chosen(navec_encoder):
     assert len(meta["validation"]["capped_recall_at_10_by_aggregate_and_lexical_weight"]) == 6
     assert meta["lexical_weight"] in (0.25, 0.5, 1.0) and meta["aggregate"] in ("sum", "max")
     assert meta["encoder"] == "navec" and meta["validation"]["queries"] == 20
+    # the shipped recipe chooses on every query of the choosing family (300 of 1,000 chose by noise)
+    defaults = {k: p.default for k, p in inspect.signature(train_default_adapter).parameters.items()}
+    assert defaults["n_choose"] == defaults["n_val"] == CHOOSE_QUERIES == 1000 and "x1000" in RECIPE
 
 
 def test_capped_recall_counts_relevant_hits(tmp_path, navec_encoder):
