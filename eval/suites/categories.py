@@ -126,11 +126,11 @@ class CategoriesSuite(Evaluator):
         m[f"{key}_model_macro_f1"] = round(
             float(f1_score(y_te, pred, labels=labels, average="macro", zero_division=0)), 4
         )
-        interval = ""
+        diagnostics = ""  # the interval over redrawn families, the cores alone
         if families is not None:
             lo, hi = family_bootstrap_ci(y_te, pred, families, labels, seed=ctx.seed)
             m[f"{key}_model_macro_f1_ci95_low"], m[f"{key}_model_macro_f1_ci95_high"] = round(lo, 4), round(hi, 4)
-            interval = (
+            diagnostics = (
                 f"\n\nModel macro-F1 over redrawn test families (each class's {len(set(families)) // len(labels)} "
                 f"families drawn again with replacement, 1,000 times): 95 % interval {lo:.3f}-{hi:.3f}."
             )
@@ -139,7 +139,7 @@ class CategoriesSuite(Evaluator):
             m[f"{key}_cores_only_macro_f1"] = round(
                 float(f1_score(cores[1], core_pred, labels=labels, average="macro", zero_division=0)), 4
             )
-            interval += (
+            diagnostics += (
                 f"\n\nThe test families' core sentences alone ({len(cores[0])}, no register, demand or detail "
                 f"around them): macro-F1 {m[f'{key}_cores_only_macro_f1']:.3f}."
             )
@@ -165,7 +165,7 @@ class CategoriesSuite(Evaluator):
                 markdown_table(["model", "accuracy", "macro-F1"], rows)
                 + f"\n\nneeds-review threshold {profile.threshold.threshold:.3f} (chosen on validation for "
                 f"precision {profile.threshold.target_precision}); on test it answers "
-                f"{m[f'{key}_answered_share']:.1%} with precision {m[f'{key}_answered_precision']}." + interval,
+                f"{m[f'{key}_answered_share']:.1%} with precision {m[f'{key}_answered_precision']}." + diagnostics,
             )
         )
         out.sections.append(
