@@ -386,14 +386,21 @@ def refund_assess(
     typer.echo(json.dumps(assess(parsed, model).to_json(), ensure_ascii=False, indent=2))
 
 
-def package_folder_files(folder: Path) -> list[Path]:
+def package_folder_files(folder: Path, limit: int) -> list[Path]:
     """The files of a package folder and its subfolders, in name order; hidden files and folders
-    (".DS_Store", ".git") are not documents and are left out."""
+    (".DS_Store", ".git") are not documents and are left out. The walk stops at ``limit + 1`` files:
+    a package over the limit is refused anyway, and a home folder given by mistake is not walked whole."""
 
     def hidden(p: Path) -> bool:
         return any(part.startswith(".") for part in p.relative_to(folder).parts)
 
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not hidden(p))
+    found = []
+    for p in folder.rglob("*"):  # symlinked folders are not followed
+        if p.is_file() and not hidden(p):
+            found.append(p)
+            if len(found) > limit:
+                break
+    return sorted(found)
 
 
 @app.command()
@@ -429,7 +436,7 @@ def ingest(
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            inside = package_folder_files(path)
+            inside = package_folder_files(path, settings.max_files - len(found))
             if not inside:
                 fail(f"no files in {path}")
             found += inside
@@ -438,7 +445,7 @@ def ingest(
         else:
             fail(f"no such file: {path}")
     if len(found) > settings.max_files:  # counted before anything is read
-        fail(f"{len(found)} files; a package holds at most {settings.max_files} (CLAIMS_MAX_FILES)")
+        fail(f"more than {settings.max_files} files; a package holds at most that many (CLAIMS_MAX_FILES)")
     files = [read(p) for p in found]
     try:
         model = load_doctype_model(settings.models_dir)

@@ -117,7 +117,22 @@ def test_cli_ingest_reads_a_folder_with_its_subfolders_and_refuses_too_many_file
     assert sorted(Path(d["file"]).name for d in report["documents"]) == sorted(p.name for p in pdfs)
     monkeypatch.setenv("CLAIMS_MAX_FILES", str(len(pdfs) - 1))
     refused = CliRunner().invoke(app, ["ingest", str(package)])
-    assert refused.exit_code == 1 and f"{len(pdfs)} files" in refused.output and "CLAIMS_MAX_FILES" in refused.output
+    assert refused.exit_code == 1 and f"more than {len(pdfs) - 1} files" in refused.output
+    assert "CLAIMS_MAX_FILES" in refused.output
+
+
+def test_a_package_folder_is_walked_no_further_than_the_file_limit(tmp_path):
+    from claims.cli import package_folder_files
+
+    for i in range(30):
+        (tmp_path / f"d{i % 3}").mkdir(exist_ok=True)
+        (tmp_path / f"d{i % 3}" / f"{i:02d}.txt").write_text("x")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "secret.txt").write_text("x")
+    assert len(package_folder_files(tmp_path, 100)) == 30  # hidden folder left out
+    assert len(package_folder_files(tmp_path, 4)) == 5  # one past the limit, then the walk stops
+    everything = package_folder_files(tmp_path, 100)
+    assert everything == sorted(everything)
 
 
 def test_cli_unknown_process(small_dataset):
