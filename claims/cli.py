@@ -467,6 +467,7 @@ def ingest(
         typer.echo(
             f"{doc.id} {doc.file} p.{','.join(map(str, doc.pages))}: {doc.doc_type} "
             f"({doc.doc_type_confidence:.2f}; {doc.text_source}{conf})"
+            + "".join(f"; or {a.doc_type} {a.probability:.2f}" for a in doc.doc_type_alternatives)
         )
     for err in result.report.errors:
         typer.echo(f"ERROR {err.file}: {err.code}: {err.message}")
@@ -474,7 +475,8 @@ def ingest(
     if c is not None:
         typer.echo(f"complete: {'yes' if c.complete else 'no'}; missing: {', '.join(c.missing_documents) or '-'}")
         for pr in c.problems:
-            typer.echo(f"  {pr.code} {pr.message}" + (f" [{pr.document}.{pr.field}]" if pr.document else ""))
+            where = ".".join(part for part in (pr.document, pr.field) if part)
+            typer.echo(f"  {pr.code} {pr.message}" + (f" [{where}]" if where else ""))
     if result.refund is not None:
         typer.echo(f"refund verdict: {result.refund['verdict']}")
 

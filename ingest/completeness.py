@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ingest.fields import parse_iso
-from ingest.types import CompletenessReport, Document, Problem
+from ingest.types import CompletenessReport, Document, Problem, TypeAlternative
 
 RULES_DIR = Path(__file__).parent / "rules"
 INCOMPLETE_CODES = {"M1", "M2", "M3"}
@@ -231,6 +231,18 @@ CHECKS: dict[str, Callable[[Package, dict], object]] = {
 }
 
 
+def _suspect(documents: list[Document], options: list[str]) -> tuple[Document, TypeAlternative] | None:
+    """The document most likely to be a missing type after all: the one that gives it the highest
+    probability among its ``doc_type_alternatives`` (None when none does). The verdict stands (the
+    type read is the model's best answer); the reviewer is told where to look."""
+    found = [(alt.probability, k, doc, alt) for k, doc in enumerate(documents) for alt in doc.doc_type_alternatives
+             if alt.doc_type in options]  # fmt: skip
+    if not found:
+        return None
+    _, _, doc, alt = max(found, key=lambda f: (f[0], -f[1]))
+    return doc, alt
+
+
 def check_package(documents: list[Document], process: str, today: dt.date | None = None) -> CompletenessReport:
     """Required documents and every check of the process's rule file.
 
@@ -248,7 +260,15 @@ def check_package(documents: list[Document], process: str, today: dt.date | None
         if not present & set(options):
             name = " или ".join(DOC_TYPE_NAMES[o] for o in options)
             missing.append(options[0])
-            problems.append(Problem(code="M1", message=f"Отсутствует обязательный документ: {name}"))
+            message, suspect = f"Отсутствует обязательный документ: {name}", _suspect(documents, options)
+            if suspect is not None:
+                doc, alt = suspect
+                read_as = DOC_TYPE_NAMES.get(doc.doc_type, doc.doc_type)
+                message += (
+                    f". Возможно, это документ {doc.id}: он распознан как «{read_as}» (уверенность "
+                    f"{doc.doc_type_confidence:.2f}), «{DOC_TYPE_NAMES[alt.doc_type]}» — {alt.probability:.2f}"
+                )
+            problems.append(Problem(code="M1", message=message, document=suspect[0].id if suspect else None))
     for rule in rules.get("checks", []):
         for doc_id, field, detail in CHECKS[rule["check"]](pkg, rule):
             message = rule["message"] + (f" ({detail})" if detail else "")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.doctypes import DocTypeClassifier, choose_fusion_weights, embed_heads, in_capitals, title_zone
-from ingest.types import Document, Page
+from ingest.types import Document, Page, TypeAlternative
 from models.registry import ArtifactError, atomic_folder, attach_encoder, encoder_detached, now_iso, read_meta
 
 FORMAT_VERSION = 6  # 4: the n-gram answer stands where it is sure (ngram_sure); 5: title-line embedding;
@@ -23,6 +23,10 @@ EMBEDDINGS_FILE = "generated_heads.npy"  # embeddings of the generated training 
 # A page whose own type the model names with at least this confidence, and differs from the running
 # document's, starts a new document even without a title line.
 SWITCH_CONFIDENCE = 0.6
+# Other types a document is reported with (``doc_type_alternatives``): at most two, each with a
+# calibrated probability of 0.15 or more. Set before measuring; what they catch is in the doctype suite.
+ALTERNATIVE_PROBABILITY = 0.15
+MAX_ALTERNATIVES = 2
 _TITLE_WORDS = re.compile(r"[А-ЯЁA-Z]{3,}")
 
 
@@ -40,14 +44,32 @@ class DocTypeModel:
     ) -> list[tuple[str, float]]:
         """(type, confidence) per text; ``ngrams_only`` skips the embedding (the per-page cue);
         ``ngram_logits``: the texts' :meth:`ngram_logits`, when already computed."""
+        return [ranked[0] for ranked in self.rank(texts, embeddings, ngrams_only, ngram_logits, most=1)]
+
+    def rank(
+        self,
+        texts: list[str],
+        embeddings: np.ndarray | None = None,
+        ngrams_only: bool = False,
+        ngram_logits: np.ndarray | None = None,
+        min_probability: float = ALTERNATIVE_PROBABILITY,
+        most: int = 1 + MAX_ALTERNATIVES,
+    ) -> list[list[tuple[str, float]]]:
+        """Per text, the best (type, confidence) first, then up to ``most - 1`` other types whose
+        calibrated probability reaches ``min_probability``, most likely first (as :meth:`predict`)."""
         if not texts:
             return []
         if ngrams_only:
             proba = self.classifier.predict_proba_ngrams(texts, ngram_logits)
         else:
             proba = self.classifier.predict_proba(texts, embeddings, ngram_logits)
-        best = proba.argmax(1)
-        return [(str(self.classifier.classes_[i]), float(round(proba[k, i], 4))) for k, i in enumerate(best)]
+        classes = self.classifier.classes_
+        out = []
+        for row in proba:
+            order = np.argsort(-row, kind="stable")[:most]
+            kept = [i for n, i in enumerate(order) if n == 0 or row[i] >= min_probability]
+            out.append([(str(classes[i]), float(round(row[i], 4))) for i in kept])
+        return out
 
     def ngram_logits(self, texts: list[str]) -> np.ndarray:
         return self.classifier.ngram_logits(texts)
@@ -303,8 +325,9 @@ def split_documents(pages: list[Page], model: DocTypeModel | None) -> list[Docum
         multi = [k for k, g in enumerate(groups) if len(g) > 1]
         if multi:
             logits[multi] = model.ngram_logits([docs[k].text for k in multi])
-        for doc, (t, conf) in zip(docs, model.predict([d.text for d in docs], ngram_logits=logits), strict=True):
-            doc.doc_type, doc.doc_type_confidence = t, conf
+        for doc, ranked in zip(docs, model.rank([d.text for d in docs], ngram_logits=logits), strict=True):
+            (doc.doc_type, doc.doc_type_confidence), others = ranked[0], ranked[1:]
+            doc.doc_type_alternatives = [TypeAlternative(doc_type=t, probability=p) for t, p in others]
     return docs
 
 

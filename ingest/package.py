@@ -21,6 +21,7 @@ def _view(doc: Document, include_text: bool) -> DocumentView:
         pages=doc.pages,
         doc_type=doc.doc_type,
         doc_type_confidence=doc.doc_type_confidence,
+        doc_type_alternatives=doc.doc_type_alternatives,
         text_source=doc.text_source,
         ocr_confidence=doc.ocr_confidence,
         fields=doc.fields,

@@ -76,6 +76,14 @@ class ExtractedField(BaseModel):
     valid: bool | None = None
 
 
+class TypeAlternative(BaseModel):
+    """A type the model also gives a real chance to: what a reviewer should check first when the
+    document's type looks wrong (a required document reported missing may be among them)."""
+
+    doc_type: str
+    probability: float
+
+
 class Document(BaseModel):
     id: str
     file: str
@@ -83,6 +91,7 @@ class Document(BaseModel):
     pages: list[int]  # page numbers within ``file`` (the first file when a document spans files)
     doc_type: str = "other"
     doc_type_confidence: float = 0.0
+    doc_type_alternatives: list[TypeAlternative] = Field(default_factory=list)
     text_source: Literal["pdf_text", "ocr", "mixed", "docx", "txt"]
     ocr_confidence: float | None = None
     text: str
@@ -119,6 +128,7 @@ class DocumentView(BaseModel):
     pages: list[int]
     doc_type: str
     doc_type_confidence: float
+    doc_type_alternatives: list[TypeAlternative] = Field(default_factory=list)
     text_source: str
     ocr_confidence: float | None
     fields: dict[str, list[ExtractedField]]

@@ -19,6 +19,7 @@ from api.routes.feedback import VERDICTS, save_feedback
 from api.routes.packages import _check_process, read_upload
 from api.security import KEY_COOKIE
 from api.state import PROCESS_PROFILES, ServiceState
+from ingest.types import DOC_TYPES
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -201,6 +202,7 @@ def package_page(request: Request, package_id: str, saved: str = "") -> Response
         classes=classes,
         profile=profile,
         verdicts=VERDICTS,
+        doc_types=DOC_TYPES,
         process_name=PROCESSES.get(package["process"] or "", "без проверки комплектности"),
         saved=saved,
     )
@@ -214,6 +216,7 @@ def feedback(
     label: str = Form(...),
     predicted: str = Form(""),
     profile: str = Form(""),
+    document_id: str = Form(""),
 ) -> Response:
     key = _key(request)
     if key is None:
@@ -222,16 +225,19 @@ def feedback(
         return _page(request, "message.html", status=403, message="Исправления доступны ключам reviewer и admin.")
     state: ServiceState = request.app.state.service
     package = state.jobs.package(package_id)
-    allowed = (
-        VERDICTS if kind == "refund_verdict" else state.profiles[profile].classes if profile in state.profiles else []
-    )
-    if package is None or kind not in ("category", "refund_verdict") or label not in allowed:
+    allowed = {
+        "refund_verdict": VERDICTS,
+        "category": state.profiles[profile].classes if profile in state.profiles else [],
+        "doc_type": DOC_TYPES,
+    }.get(kind, [])
+    texts = (package or {}).get("texts") or {}
+    if package is None or label not in allowed or (kind == "doc_type" and document_id not in texts):
         return _page(request, "message.html", status=422, message="Исправление не принято: неизвестное значение.")
-    text = package["case_text"] if kind == "category" else None
+    text = {"category": package["case_text"], "doc_type": texts.get(document_id)}.get(kind)
     save_feedback(
         state.db,
         kind,
-        package_id,
+        f"{package_id}/{document_id}" if kind == "doc_type" else package_id,
         label,
         key.id,
         predicted=predicted or None,

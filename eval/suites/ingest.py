@@ -141,6 +141,24 @@ REAL_TYPES_EXTENDED = {**REAL_TYPES, 1: "contract", 3: "other", 5: "other", 6: "
                        11: "other"}  # fmt: skip
 
 
+def alternative_metrics(predictions: list[dict]) -> dict[str, float]:
+    """What the reported alternative types are worth to a reviewer, over ``predictions`` (each with
+    ``gold``, ``pred`` and ``alternatives`` [(type, probability)]): the share of misread documents
+    whose alternatives hold the right type, the share of all documents that carry alternatives, and
+    the share of those that were misread."""
+    misread = [p for p in predictions if p["pred"] != p["gold"]]
+    flagged = [p for p in predictions if p["alternatives"]]
+    return {
+        "heldout_family_misread_with_right_alternative": round(
+            sum(p["gold"] in {t for t, _ in p["alternatives"]} for p in misread) / max(len(misread), 1), 4
+        ),
+        "heldout_family_with_alternatives": round(len(flagged) / max(len(predictions), 1), 4),
+        "heldout_family_alternatives_misread": round(
+            sum(p["pred"] != p["gold"] for p in flagged) / max(len(flagged), 1), 4
+        ),
+    }
+
+
 class DocTypeSuite(Evaluator):
     """Leave-one-family-out on the generated document texts (train on five template families, test
     on the sixth, every family in turn), the same on OCR-noised texts, package splitting on the
@@ -180,7 +198,8 @@ class DocTypeSuite(Evaluator):
             idx = [i for i, r in enumerate(records) if r["family"] == family]
             test = [records[i] for i in idx]
             texts = [r["text"] for r in test]
-            typed = model.predict(texts, heads[idx] if heads is not None else None)
+            ranked = model.rank(texts, heads[idx] if heads is not None else None)
+            typed = [r[0] for r in ranked]
             pred = [t for t, _ in typed]
             noisy = [t for t, _ in model.predict([ocr_noise(t, rng, 0.05) for t in texts])]
             gold = [r["doc_type"] for r in test]
@@ -205,8 +224,9 @@ class DocTypeSuite(Evaluator):
             )
             predictions += [
                 {"part": "heldout_family", "id": r["id"], "family": family, "kind": r["kind"], "gold": r["doc_type"],
-                 "pred": t, "confidence": round(float(conf), 4), "title": title_line(r["text"])}
-                for r, (t, conf) in zip(test, typed, strict=True)
+                 "pred": rk[0][0], "confidence": round(float(rk[0][1]), 4), "alternatives": rk[1:],
+                 "title": title_line(r["text"])}
+                for r, rk in zip(test, ranked, strict=True)
             ]  # fmt: skip
         labels = sorted(set(y_true))
         metrics = {
@@ -228,6 +248,7 @@ class DocTypeSuite(Evaluator):
         metrics["heldout_family_first_kind_macro_f1"] = round(
             f1_score([p["gold"] for p in first], [p["pred"] for p in first], average="macro"), 4
         )
+        metrics.update(alternative_metrics(predictions))
         lo, hi = family_bootstrap_ci(y_true, y_pred, groups, labels, seed=ctx.seed)
         metrics["heldout_family_macro_f1_ci95_low"] = round(lo, 4)
         metrics["heldout_family_macro_f1_ci95_high"] = round(hi, 4)

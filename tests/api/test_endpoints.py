@@ -412,6 +412,40 @@ def test_feedback(service, small_dataset):
     )
 
 
+def test_reviewer_page_corrects_a_document_type(service, small_dataset):
+    """The package page offers each document's type for correction, the likely alternatives first;
+    a correction is kept with the document's text for `claims train doctype --with-feedback`, and
+    an unknown type or document is refused with nothing saved."""
+    from fastapi.testclient import TestClient
+
+    from api.security import KEY_COOKIE
+    from ingest.types import DOC_TYPES
+
+    rec, files = _package_files(small_dataset, "number_reregistration")
+    report = service.client.post(
+        "/v1/packages", files=files, data={"process": rec["process"]}, headers=service.h("intake")
+    ).json()
+    pid, doc = report["package_id"], report["documents"][0]
+    ui = TestClient(service.app, cookies={KEY_COOKIE: service.keys["reviewer"]})
+    page = ui.get(f"/ui/packages/{pid}").text
+    assert f'id="doctype-label-{doc["id"]}"' in page
+    options = page.split(f'id="doctype-label-{doc["id"]}"')[1].split("</select>")[0]
+    listed = [doc["doc_type"], *(a["doc_type"] for a in doc["doc_type_alternatives"])]
+    values = [part.split('"')[0] for part in options.split('option value="')[1:]]
+    assert values[: len(listed)] == listed and sorted(values) == sorted(DOC_TYPES)
+    label = next(t for t in values if t != doc["doc_type"])
+    count = len(service.state.db.query("SELECT id FROM feedback"))
+    form = {"package_id": pid, "kind": "doc_type", "predicted": doc["doc_type"]}
+    for bad in ({"label": "no-such", "document_id": doc["id"]}, {"label": label, "document_id": "d99"}):
+        assert ui.post("/ui/feedback", data={**form, **bad}, follow_redirects=False).status_code == 422
+    assert len(service.state.db.query("SELECT id FROM feedback")) == count
+    r = ui.post("/ui/feedback", data={**form, "label": label, "document_id": doc["id"]}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("saved=doc_type")
+    (row,) = service.state.db.query("SELECT * FROM feedback WHERE target = ?", (f"{pid}/{doc['id']}",))
+    assert (row["kind"], row["label"], row["predicted"]) == ("doc_type", label, doc["doc_type"])
+    assert row["text"] == service.state.jobs.package(pid)["texts"][doc["id"]]
+
+
 def test_metrics_request_ids_and_audit(service):
     c = service.client
     r = c.post(

@@ -102,6 +102,32 @@ def test_split_reuses_page_logits_without_changing_the_answer(models_dir, small_
     del model.classifier.ngram_logits
     for doc in docs:
         assert (doc.doc_type, doc.doc_type_confidence) == model.predict([doc.text])[0]
+        ranked = model.rank([doc.text])[0]
+        assert [(a.doc_type, a.probability) for a in doc.doc_type_alternatives] == ranked[1:]
+
+
+def test_rank_gives_the_likely_other_types_most_likely_first(small_records):
+    """The alternatives are the next types by calibrated probability, those of at least
+    ``min_probability``, at most ``most - 1`` of them; the first entry is :meth:`predict`'s."""
+    from ingest.documents import ALTERNATIVE_PROBABILITY
+
+    model = train_doctype_model(small_records, holdout_family=3)
+    texts = [r["text"] for r in small_records if r["family"] == 3]
+    # a document cut in half and joined to another type's: the model should hesitate between them
+    texts += [a[: len(a) // 2] + "\n" + b[len(b) // 2 :] for a, b in zip(texts[::2], texts[1::2], strict=False)]
+    proba = model.classifier.predict_proba(texts)
+    classes = model.classifier.classes_
+    everything = model.rank(texts, min_probability=0.0, most=len(classes))
+    for row, ranked in zip(proba, everything, strict=True):
+        assert [t for t, _ in ranked] == [str(classes[i]) for i in np.argsort(-row, kind="stable")]
+        assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+    shipped = model.rank(texts)
+    assert [r[0] for r in shipped] == model.predict(texts)
+    for row, ranked in zip(proba, shipped, strict=True):
+        expected = [t for t, p in zip(classes, row, strict=True) if p >= ALTERNATIVE_PROBABILITY]
+        expected = sorted(expected, key=lambda t: -row[list(classes).index(t)])[:3]
+        assert [t for t, _ in ranked][1:] == [t for t in expected if t != ranked[0][0]][:2]
+    assert any(len(r) > 1 for r in shipped), "no text got an alternative: the test shows nothing"
 
 
 def test_only_documents_the_ngrams_are_unsure_of_are_embedded(models_dir, small_records):

@@ -165,3 +165,30 @@ def test_unknown_process():
 
     with pytest.raises(UnknownProcess):
         check_package([], "no_such_process")
+
+
+def test_a_missing_document_points_at_the_document_that_may_be_it():
+    """M1 stands (the verdict follows the types read) but names the document whose alternative
+    types give the missing one the highest probability, so the reviewer knows where to look."""
+    from ingest.types import TypeAlternative
+
+    docs = _reregistration(poa="")
+    report = check_package(docs, "number_reregistration", today=dt.date(2024, 6, 1))
+    (m1,) = report.problems
+    assert m1.document is None and "Возможно" not in m1.message
+    # the power of attorney read as an acceptance act; two documents give it some chance
+    poa = doc(_reregistration()[3].text, "acceptance_act", "d9")
+    poa.doc_type_confidence = 0.52
+    poa.doc_type_alternatives = [TypeAlternative(doc_type="power_of_attorney", probability=0.31)]
+    docs[1].doc_type_alternatives = [TypeAlternative(doc_type="power_of_attorney", probability=0.18)]
+    report = check_package([*docs, poa], "number_reregistration", today=dt.date(2024, 6, 1))
+    (m1,) = [p for p in report.problems if p.code == "M1"]
+    assert report.complete is False and report.missing_documents == ["power_of_attorney"]
+    assert m1.document == "d9"
+    assert "d9" in m1.message and "0.31" in m1.message and "акт приёма-передачи" in m1.message
+    # an alternative of a type that is not missing points at nothing
+    poa.doc_type_alternatives = [TypeAlternative(doc_type="passport", probability=0.4)]
+    docs[1].doc_type_alternatives = []
+    report = check_package([*docs, poa], "number_reregistration", today=dt.date(2024, 6, 1))
+    (m1,) = [p for p in report.problems if p.code == "M1"]
+    assert m1.document is None
