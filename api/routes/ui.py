@@ -234,10 +234,11 @@ def feedback(
     if package is None or label not in allowed or (kind == "doc_type" and document_id not in texts):
         return _page(request, "message.html", status=422, message="Исправление не принято: неизвестное значение.")
     text = {"category": package["case_text"], "doc_type": texts.get(document_id)}.get(kind)
+    target = f"{package_id}/{document_id}" if kind == "doc_type" else package_id
     save_feedback(
         state.db,
         kind,
-        f"{package_id}/{document_id}" if kind == "doc_type" else package_id,
+        target,
         label,
         key.id,
         predicted=predicted or None,
@@ -245,5 +246,5 @@ def feedback(
         text=text,
         comment="reviewer page",
     )
-    audit(request, f"feedback.{kind}", package_id)
+    audit(request, f"feedback.{kind}", target)
     return RedirectResponse(f"/ui/packages/{quote(package_id)}?saved={kind}", status_code=303)
