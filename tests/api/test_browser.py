@@ -71,7 +71,17 @@ def test_reviewer_page(server, service, small_dataset):
         page.select_option("#verdict-label", "needs_review")
         page.click("#verdict-submit")
         assert "сохранено" in page.inner_text("#saved")
+        # Correct the first document's type: any type but the one read.
+        read_as = page.input_value("#doctype-label-d1")
+        other = next(v for v in page.eval_on_selector_all("#doctype-label-d1 option", "os => os.map(o => o.value)")
+                     if v != read_as)  # fmt: skip
+        page.select_option("#doctype-label-d1", other)
+        page.click("#doctype-submit-d1")
+        assert "сохранено" in page.inner_text("#saved")
         browser.close()
     package_id = page.url.rsplit("/", 1)[-1].split("?")[0]
     rows = service.state.db.query("SELECT * FROM feedback WHERE target = ? AND kind = 'refund_verdict'", (package_id,))
     assert [r["label"] for r in rows] == ["needs_review"]
+    sql = "SELECT * FROM feedback WHERE target = ? AND kind = 'doc_type'"
+    rows = service.state.db.query(sql, (f"{package_id}/d1",))
+    assert [(r["label"], r["predicted"]) for r in rows] == [(other, read_as)] and rows[0]["text"]
