@@ -186,6 +186,30 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
     accuracy = sum(p["pred"] == p["gold"] for p in preds) / len(preds)
     assert accuracy == pytest.approx(m["heldout_family_accuracy"], abs=1e-4)
     assert "Misread template families" in (run / "report.md").read_text()
+    # the alternatives each prediction carries are the model's: other types, most likely first
+    for p in preds:
+        probabilities = [prob for _, prob in p["alternatives"]]
+        assert len(p["alternatives"]) <= 2 and p["pred"] not in {t for t, _ in p["alternatives"]}
+        assert probabilities == sorted(probabilities, reverse=True) and all(q >= 0.15 for q in probabilities)
+    flagged = sum(bool(p["alternatives"]) for p in preds) / len(preds)
+    assert m["heldout_family_with_alternatives"] == pytest.approx(flagged, abs=1e-4)
+
+
+def test_alternative_metrics_count_what_the_alternatives_catch():
+    from eval.suites.ingest import alternative_metrics
+
+    preds = [
+        {"gold": "receipt", "pred": "claim_letter", "alternatives": [["receipt", 0.3]]},  # misread, caught
+        {"gold": "receipt", "pred": "other", "alternatives": [["contract", 0.2]]},  # misread, wrong hint
+        {"gold": "passport", "pred": "other", "alternatives": []},  # misread, no hint
+        {"gold": "contract", "pred": "contract", "alternatives": [["receipt", 0.16]]},  # right, hinted
+    ] + [{"gold": "appeal", "pred": "appeal", "alternatives": []}] * 6
+    assert alternative_metrics(preds) == {
+        "heldout_family_misread_with_right_alternative": round(1 / 3, 4),
+        "heldout_family_with_alternatives": 0.3,
+        "heldout_family_alternatives_misread": round(2 / 3, 4),
+    }
+    assert alternative_metrics(preds[3:])["heldout_family_misread_with_right_alternative"] == 0.0
 
 
 def test_misread_families_lists_the_families_mostly_misread():
