@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sklearn.metrics import f1_score
 from typer.testing import CliRunner
 
 from claims.cli import app
@@ -181,7 +182,7 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
     m = json.loads((run / "metrics.json").read_text())["metrics"]
     assert 0.0 < m["heldout_family_macro_f1"] <= 1.0 and 0.0 < m["heldout_family_no_title_macro_f1"] <= 1.0
     preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
-    assert len(preds) == len({p["id"] for p in preds}) == 14 * 6 * 3
+    assert len(preds) == len({p["id"] for p in preds}) == 14 * 8 * 3
     assert all(f"-f{p['family']}-" in p["id"] and 0.0 <= p["confidence"] <= 1.0 for p in preds)
     accuracy = sum(p["pred"] == p["gold"] for p in preds) / len(preds)
     assert accuracy == pytest.approx(m["heldout_family_accuracy"], abs=1e-4)
@@ -193,6 +194,11 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
         assert probabilities == sorted(probabilities, reverse=True) and all(q >= 0.15 for q in probabilities)
     flagged = sum(bool(p["alternatives"]) for p in preds) / len(preds)
     assert m["heldout_family_with_alternatives"] == pytest.approx(flagged, abs=1e-4)
+    # the families written first and those added later, scored apart from the same predictions
+    for name, later in (("first", False), ("later", True)):
+        part = [p for p in preds if (p["family"] >= 6) == later]
+        f1 = f1_score([p["gold"] for p in part], [p["pred"] for p in part], average="macro")
+        assert m[f"heldout_family_macro_f1_{name}_families"] == pytest.approx(f1, abs=1e-4)
 
 
 def test_alternative_metrics_count_what_the_alternatives_catch():
