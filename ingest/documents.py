@@ -118,10 +118,18 @@ class DocTypeModel:
         return cls(classifier, meta)
 
 
-def training_records(seed: int = 0, per_family: int = 40) -> list[dict]:
+# The shipped model trains on template families 0-5. Families 6-7 (2026-12-05) lifted the held-out
+# figure on families 0-5 (0.939 -> 0.959) but read one more real invoice scan wrong (62 of 66 with
+# our OCR, against 63), which the rule registered before the run did not allow; so they serve
+# the doctype suite as more held-out wording, not the shipped model.
+SHIPPED_FAMILIES = range(6)
+
+
+def training_records(seed: int = 0, per_family: int = 40, families: range | None = None) -> list[dict]:
+    """The generated document-type texts (every template family unless ``families`` says which)."""
     from synth.doctypes import generate_doctype_texts
 
-    return generate_doctype_texts(seed, per_family)
+    return generate_doctype_texts(seed, per_family, families)
 
 
 def train_doctype_model(
@@ -213,7 +221,7 @@ def prepare_doctype(
     enc = None if encoder == "none" else shared_encoder(encoder, str(models_dir))
     enc_version = enc.version if enc is not None else None
     folder = Path(models_dir) / FOLDER
-    records = training_records()
+    records = training_records(families=SHIPPED_FAMILIES)
     generated = _digest(records)
     extra = [{"text": r["text"], "doc_type": r["doc_type"], "family": -1} for r in extra or []]
     meta = {}

@@ -1116,12 +1116,13 @@ def document_text(doc_type: str, family: int, rng: random.Random) -> tuple[str, 
     return lx.tidy("\n".join(template(ctx))), kind
 
 
-def generate_doctype_texts(seed: int, per_family: int) -> list[dict]:
+def generate_doctype_texts(seed: int, per_family: int, families: range | None = None) -> list[dict]:
     """``per_family`` texts for every (type, family): records ``{id, doc_type, family, split, kind, text}``
-    (``kind``: which of the family's kinds of document, 0 where it has one)."""
+    (``kind``: which of the family's kinds of document, 0 where it has one); ``families``: only these
+    (default all; a family's texts do not depend on which others are drawn)."""
     out = []
     for doc_type in TYPE_FAMILIES:
-        for family in range(N_FAMILIES):
+        for family in families if families is not None else range(N_FAMILIES):
             rng = random.Random(f"{seed}/doctype/{doc_type}/{family}")
             for i in range(per_family):
                 text, kind = document_text(doc_type, family, rng)

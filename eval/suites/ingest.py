@@ -342,7 +342,7 @@ class DocTypeSuite(Evaluator):
         )
 
     def _real(self, ctx: EvalContext, out: EvalOutput) -> None:
-        """Real flatbed scans: our OCR, then the shipped model (trained on every family)."""
+        """Real flatbed scans: our OCR, then the shipped model (trained on families 0-5, `SHIPPED_FAMILIES`)."""
         from sklearn.metrics import accuracy_score, f1_score
 
         from eval.realdata import load_phone_scans
