@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,7 +126,7 @@ class DocTypeModel:
 SHIPPED_FAMILIES = range(6)
 
 
-def training_records(seed: int = 0, per_family: int = 40, families: range | None = None) -> list[dict]:
+def training_records(seed: int = 0, per_family: int = 40, families: Sequence[int] | None = None) -> list[dict]:
     """The generated document-type texts (every template family unless ``families`` says which)."""
     from synth.doctypes import generate_doctype_texts
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from synth import doctype_families as later
 from synth import identifiers as ids
@@ -1116,7 +1116,7 @@ def document_text(doc_type: str, family: int, rng: random.Random) -> tuple[str, 
     return lx.tidy("\n".join(template(ctx))), kind
 
 
-def generate_doctype_texts(seed: int, per_family: int, families: range | None = None) -> list[dict]:
+def generate_doctype_texts(seed: int, per_family: int, families: Sequence[int] | None = None) -> list[dict]:
     """``per_family`` texts for every (type, family): records ``{id, doc_type, family, split, kind, text}``
     (``kind``: which of the family's kinds of document, 0 where it has one); ``families``: only these
     (default all; a family's texts do not depend on which others are drawn)."""

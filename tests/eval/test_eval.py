@@ -174,15 +174,20 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
     """Leave-one-family-out with the shipped int8 encoder on 3 texts per (type, family): every
     held-out document gets a prediction with its family, the model without the title line is
     scored beside it, and the report names the misread families."""
+    import ingest.documents
     from eval.suites.ingest import DocTypeSuite
 
     monkeypatch.setattr(DocTypeSuite, "per_family", 3)
+    # five of the eight families (three written first, both later ones): each fold's weights are
+    # chosen by leave-one-family-out inside it, so the cost grows with the square of the families
+    records = ingest.documents.training_records
+    monkeypatch.setattr(ingest.documents, "training_records", lambda **kw: records(**kw, families=(0, 1, 2, 6, 7)))
     ctx = EvalContext(data_dir=None, real_dir=None, models_dir=models_dir)
     run = run_suite(DocTypeSuite(), ctx, tmp_path / "runs")
     m = json.loads((run / "metrics.json").read_text())["metrics"]
     assert 0.0 < m["heldout_family_macro_f1"] <= 1.0 and 0.0 < m["heldout_family_no_title_macro_f1"] <= 1.0
     preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
-    assert len(preds) == len({p["id"] for p in preds}) == 14 * 8 * 3
+    assert len(preds) == len({p["id"] for p in preds}) == 14 * 5 * 3
     assert all(f"-f{p['family']}-" in p["id"] and 0.0 <= p["confidence"] <= 1.0 for p in preds)
     accuracy = sum(p["pred"] == p["gold"] for p in preds) / len(preds)
     assert accuracy == pytest.approx(m["heldout_family_accuracy"], abs=1e-4)
