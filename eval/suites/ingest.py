@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from eval.base import EvalContext, EvalOutput, Evaluator, cached_array
 from eval.report import family_bootstrap_ci, markdown_table, misread_families, plot_confusion
@@ -209,7 +210,9 @@ class DocTypeSuite(Evaluator):
         y_true, y_pred, y_noisy, y_ngram, y_fused, y_untitled, embedded, groups = [], [], [], [], [], [], [], []
         rows, predictions = [], []
         rng = random.Random(ctx.seed)
-        for family in sorted({r["family"] for r in records}):
+        families = sorted({r["family"] for r in records})
+        # each fold chooses its fusion weights by leave-one-family-out inside it: minutes per fold
+        for family in tqdm(families, desc="doctype: held-out families", unit="family"):
             model = train_doctype_model(records, holdout_family=family, encoder=encoder, embeddings=heads)
             idx = [i for i, r in enumerate(records) if r["family"] == family]
             test = [records[i] for i in idx]

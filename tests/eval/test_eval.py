@@ -170,7 +170,7 @@ def test_refund_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
         assert m[f"register_{register}_min_fact_accuracy"] <= m[f"register_{register}_fact_price_accuracy"]
 
 
-def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
+def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys):
     """Leave-one-family-out with the shipped int8 encoder on 3 texts per (type, family): every
     held-out document gets a prediction with its family, the model without the title line is
     scored beside it, and the report names the misread families."""
@@ -184,6 +184,7 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(ingest.documents, "training_records", lambda **kw: records(**kw, families=(0, 1, 2, 6, 7)))
     ctx = EvalContext(data_dir=None, real_dir=None, models_dir=models_dir)
     run = run_suite(DocTypeSuite(), ctx, tmp_path / "runs")
+    assert "doctype: held-out families: 100%" in capsys.readouterr().err  # the folds' progress bar
     m = json.loads((run / "metrics.json").read_text())["metrics"]
     assert 0.0 < m["heldout_family_macro_f1"] <= 1.0 and 0.0 < m["heldout_family_no_title_macro_f1"] <= 1.0
     preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
