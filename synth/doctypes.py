@@ -18,7 +18,7 @@ from synth import lexicon as lx
 from synth.documents import company
 
 N_FAMILIES = 8
-SPLITS = {**{f: "train" for f in range(6)}, 6: "validation", 7: "test"}
+SPLITS = {**{f: "train" for f in range(later.FIRST)}, later.FIRST: "validation", later.FIRST + 1: "test"}
 
 
 class _Ctx:
@@ -54,7 +54,7 @@ class _Ctx:
         return f"паспорт серии {self.pas['series']} № {self.pas['number']}"
 
 
-Family = Callable[[_Ctx], list[str]]
+Family = later.Family  # one template: slot fillers -> lines
 
 
 # ---- appeal to the financial ombudsman ----------------------------------------------------------
