@@ -1,6 +1,7 @@
-"""Texts of every document type in eight template families each, for training and scoring the
-document-type classifier on families it never saw (families 0-5 train, 6 validation, 7 test).
-Families 0-5 are written here; 6 and 7, added later, in ``synth/doctype_families.py``.
+"""Texts of every document type in ten template families each, for training and scoring the
+document-type classifier on families it never saw (families 0-5 train, 6 validation, 7-9 test).
+Families 0-5 are written here; 6 and 7, added later, in ``synth/doctype_families.py``; 8 and 9,
+added after those, in ``synth/doctype_families89.py``.
 
 A family is a way of writing the document (another title, another order, another register), not a
 reshuffle of the same sentences, so a model that learns one family's wording fails on another's.
@@ -13,12 +14,14 @@ import random
 from collections.abc import Callable, Sequence
 
 from synth import doctype_families as later
+from synth import doctype_families89 as latest
 from synth import identifiers as ids
 from synth import lexicon as lx
 from synth.documents import company
 
-N_FAMILIES = 8
-SPLITS = {**{f: "train" for f in range(later.FIRST)}, later.FIRST: "validation", later.FIRST + 1: "test"}
+N_FAMILIES = 10
+SPLITS = {f: "train" if f < later.FIRST else "validation" if f == later.FIRST else "test" for f in range(N_FAMILIES)}
+_LATER = (later, latest)  # each module's families follow the one before's
 
 
 class _Ctx:
@@ -1106,11 +1109,11 @@ def document_text(doc_type: str, family: int, rng: random.Random) -> tuple[str, 
     """One document of the family, and which of its kinds it is (0 where it has one)."""
     ctx = _Ctx(rng)
     # families 0-5 first: building their list draws from the stream (a quality-check result), and
-    # the later families' lists draw nothing, so families 0-5 read exactly as before they existed
-    template = (TYPE_FAMILIES[doc_type](ctx) + later.FAMILIES[doc_type](ctx))[family]
+    # the later families' lists draw nothing, so families 0-7 read exactly as before 8-9 existed
+    template = (TYPE_FAMILIES[doc_type](ctx) + [f for m in _LATER for f in m.FAMILIES[doc_type](ctx)])[family]
     kinds = template if isinstance(template, list) else [template]
     if doc_type in MORE_KINDS:
-        kinds = kinds + [(MORE_KINDS[doc_type](ctx) + later.MORE_KINDS[doc_type](ctx))[family]]
+        kinds = kinds + [(MORE_KINDS[doc_type](ctx) + [f for m in _LATER for f in m.MORE_KINDS[doc_type](ctx)])[family]]
     kind = rng.randrange(len(kinds)) if len(kinds) > 1 else 0
     template = kinds[kind]
     return lx.tidy("\n".join(template(ctx))), kind

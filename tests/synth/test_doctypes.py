@@ -31,24 +31,31 @@ def test_families_hold_their_own_kinds_and_share_no_title():
             assert not (other[i] & other[j]), (i, j, other[i] & other[j])
 
 
-def test_the_later_families_are_new_wordings_and_leave_the_first_six_alone(monkeypatch):
-    """Families 6 and 7 (synth/doctype_families.py) reuse no title of families 0-5 of their type,
-    and families 0-5 read the same with the later families gone: their random streams are untouched,
-    so figures measured on them before the later families existed stay comparable."""
-    from synth import doctype_families, doctypes
+def test_the_later_families_are_new_wordings_and_leave_the_earlier_ones_alone(monkeypatch):
+    """Each later batch of families (6-7 in synth/doctype_families.py, 8-9 in
+    synth/doctype_families89.py) reuses no title of the families before it of its type, and the
+    earlier families read the same with a later batch gone: their random streams are untouched, so
+    figures measured on them before the batch existed stay comparable."""
+    from synth import doctype_families, doctype_families89, doctypes
 
     records = generate_doctype_texts(seed=4, per_family=30)
-    assert {r["family"] for r in records} == set(range(N_FAMILIES)) and N_FAMILIES == 8
+    assert {r["family"] for r in records} == set(range(N_FAMILIES)) and N_FAMILIES == 10
+    batches = [(0, 6), (6, 8), (8, 10)]
+    assert [lo for lo, _ in batches[1:]] == [doctype_families.FIRST, doctype_families89.FIRST]
     titles = defaultdict(set)
     for r in records:  # the first four words of the title, names and numbers aside
         words = title_line(r["text"]).lower().replace("-", " ").split()[:4]
-        titles[r["doc_type"], r["family"] >= 6].add(" ".join(w for w in words if w.isalpha()))
+        batch = next(i for i, (lo, hi) in enumerate(batches) if lo <= r["family"] < hi)
+        titles[r["doc_type"], batch].add(" ".join(w for w in words if w.isalpha()))
     for doc_type in {r["doc_type"] for r in records}:
-        assert not (titles[doc_type, True] & titles[doc_type, False]), doc_type
+        for later in (1, 2):
+            for earlier in range(later):
+                assert not (titles[doc_type, later] & titles[doc_type, earlier]), (doc_type, later, earlier)
 
-    for table in (doctype_families.FAMILIES, doctype_families.MORE_KINDS):
-        for doc_type in table:
-            monkeypatch.setitem(table, doc_type, lambda c: [])
-    monkeypatch.setattr(doctypes, "N_FAMILIES", 6)
-    first_six = [r for r in records if r["family"] < 6]
-    assert [r["text"] for r in generate_doctype_texts(seed=4, per_family=30)] == [r["text"] for r in first_six]
+    for module, first in ((doctype_families89, 8), (doctype_families, 6)):  # the newest batch first
+        for table in (module.FAMILIES, module.MORE_KINDS):
+            for doc_type in table:
+                monkeypatch.setitem(table, doc_type, lambda c: [])
+        monkeypatch.setattr(doctypes, "N_FAMILIES", first)
+        before = [r["text"] for r in records if r["family"] < first]
+        assert [r["text"] for r in generate_doctype_texts(seed=4, per_family=30)] == before
