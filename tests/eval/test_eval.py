@@ -173,7 +173,8 @@ def test_refund_suite_at_small_scale(models_dir, tmp_path, monkeypatch):
 def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys):
     """Leave-one-family-out with the shipped int8 encoder on 3 texts per (type, family): every
     held-out document gets a prediction with its family, the model without the title line is
-    scored beside it, and the report names the misread families."""
+    scored beside it, the shipped model on the families it never trained on, and the report names
+    the misread families."""
     import ingest.documents
     from eval.suites.ingest import DocTypeSuite
 
@@ -187,7 +188,8 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys)
     assert "doctype: held-out families: 100%" in capsys.readouterr().err  # the folds' progress bar
     m = json.loads((run / "metrics.json").read_text())["metrics"]
     assert 0.0 < m["heldout_family_macro_f1"] <= 1.0 and 0.0 < m["heldout_family_no_title_macro_f1"] <= 1.0
-    preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+    every = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+    preds = [p for p in every if p["part"] == "heldout_family"]
     assert len(preds) == len({p["id"] for p in preds}) == 14 * 5 * 3
     assert all(f"-f{p['family']}-" in p["id"] and 0.0 <= p["confidence"] <= 1.0 for p in preds)
     accuracy = sum(p["pred"] == p["gold"] for p in preds) / len(preds)
@@ -206,6 +208,12 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys)
         assert {p["family"] for p in part} == held_out
         f1 = f1_score([p["gold"] for p in part], [p["pred"] for p in part], average="macro")
         assert m[f"heldout_family_macro_f1_families_{lo}_{hi}"] == pytest.approx(f1, abs=1e-4)
+    # the shipped model (families 0-5) scored apart on the families it never trained on
+    shipped = [p for p in every if p["part"] == "shipped_unseen"]
+    assert {p["family"] for p in shipped} == {6, 8, 9} and len(shipped) == 14 * 3 * 3
+    f1 = f1_score([p["gold"] for p in shipped], [p["pred"] for p in shipped], average="macro")
+    assert m["shipped_model_unseen_families_macro_f1"] == pytest.approx(f1, abs=1e-4)
+    assert "The shipped model on families it never saw" in (run / "report.md").read_text()
 
 
 def test_alternative_metrics_count_what_the_alternatives_catch():
