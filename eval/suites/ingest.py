@@ -321,12 +321,12 @@ class DocTypeSuite(Evaluator):
         from models.registry import ArtifactError
 
         idx = [i for i, r in enumerate(records) if r["family"] not in SHIPPED_FAMILIES]
+        if not idx:
+            return
         try:
             model = load_doctype_model(ctx.models_dir)
         except ArtifactError as exc:
             out.sections.append(("The shipped model on families it never saw", f"Not scored: {exc}"))
-            return
-        if not idx:
             return
         test = [records[i] for i in idx]
         pred = [t for t, _ in model.predict([r["text"] for r in test])]
