@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from synth import doctype_families
 from synth import identifiers as ids
 from synth import lexicon as lx
 from synth.doctype_families import Family, _operator
@@ -444,28 +445,8 @@ def _other(c: _Ctx) -> list[list[Family]]:
     ]
 
 
-FAMILIES: dict[str, Callable[[_Ctx], list]] = {
-    "appeal": _appeal,
-    "claim_letter": _claim_letter,
-    "fo_response": _fo_response,
-    "contract": _contract,
-    "receipt": _receipt,
-    "quality_check_act": _quality_check_act,
-    "repair_document": _repair_document,
-    "passport": _passport,
-    "power_of_attorney": _power_of_attorney,
-    "acceptance_act": _acceptance_act,
-    "company_details": _company_details,
-    "appointment_order": _appointment_order,
-    "term_restoration_request": _term_restoration,
-    "other": _other,
-}
+# the same tables as synth/doctype_families.py's, of this module's functions of the same names
+FAMILIES: dict[str, Callable[[_Ctx], list]] = {t: globals()[f.__name__] for t, f in doctype_families.FAMILIES.items()}
 MORE_KINDS: dict[str, Callable[[_Ctx], list[Family]]] = {
-    "fo_response": _fo_response_more,
-    "contract": _contract_more,
-    "receipt": _receipt_more,
-    "power_of_attorney": _power_of_attorney_more,
-    "appointment_order": _appointment_order_more,
-    "claim_letter": _claim_letter_more,
-    "acceptance_act": _acceptance_act_more,
+    t: globals()[f.__name__] for t, f in doctype_families.MORE_KINDS.items()
 }

@@ -19,9 +19,11 @@ from synth import identifiers as ids
 from synth import lexicon as lx
 from synth.documents import company
 
-N_FAMILIES = 10
+_LATER = (later, latest)  # each module's families follow the one before's, two to a module
+N_FAMILIES = latest.FIRST + 2
+#: the families of each batch as written: 0-5 here, then each later module's
+BATCHES = (range(later.FIRST), *(range(m.FIRST, m.FIRST + 2) for m in _LATER))
 SPLITS = {f: "train" if f < later.FIRST else "validation" if f == later.FIRST else "test" for f in range(N_FAMILIES)}
-_LATER = (later, latest)  # each module's families follow the one before's
 
 
 class _Ctx:

@@ -148,17 +148,14 @@ def _by_batch(predictions: list[dict]) -> dict[str, float]:
     batch's figure is comparable with the figures measured before the next batch existed."""
     from sklearn.metrics import f1_score
 
-    from synth import doctype_families, doctype_families89
-    from synth.doctypes import N_FAMILIES
+    from synth.doctypes import BATCHES
 
-    bounds = [0, doctype_families.FIRST, doctype_families89.FIRST, N_FAMILIES]
-    spans = [(lo, hi) for lo, hi in zip(bounds, bounds[1:], strict=False)] + [(0, bounds[-2])]
     out = {}
-    for lo, hi in spans:
-        part = [p for p in predictions if lo <= p["family"] < hi]
+    for span in (*BATCHES, range(BATCHES[-1].start)):
+        part = [p for p in predictions if p["family"] in span]
         if part:
             f1 = f1_score([p["gold"] for p in part], [p["pred"] for p in part], average="macro")
-            out[f"heldout_family_macro_f1_families_{lo}_{hi - 1}"] = round(float(f1), 4)
+            out[f"heldout_family_macro_f1_families_{span[0]}_{span[-1]}"] = round(float(f1), 4)
     return out
 
 

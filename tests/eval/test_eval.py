@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score
 from typer.testing import CliRunner
 
 from claims.cli import app
-from eval.base import EvalContext
+from eval.base import EvalContext, EvalOutput
 from eval.realdata import load_spb_appeals, load_stsb, temporal_split
 from eval.runner import compare_runs, run_suite
 from eval.suites.baseline import BaselineSuite
@@ -256,3 +256,20 @@ def test_misread_families_splits_a_family_into_its_kinds():
     table = misread_families(preds)
     assert "| other | 3.2 | 2/2 | appeal | РЕЗЮМЕ |" in table  # 2 of 6 in the family, all of its kind
     assert "3.0" not in table
+
+
+def test_doctype_suite_says_when_no_shipped_model_can_be_scored(tmp_path):
+    """Without a shipped model the suite's part on unseen families reports why it scored nothing,
+    and with only families the shipped model trained on it has nothing to score."""
+    from eval.suites.ingest import DocTypeSuite
+    from ingest.documents import training_records
+
+    ctx = EvalContext(data_dir=None, real_dir=None, models_dir=tmp_path / "no-models")
+    out = EvalOutput(metrics={})
+    DocTypeSuite()._shipped_unseen(ctx, out, training_records(per_family=1, families=(0, 7)))
+    assert "shipped_model_unseen_families_macro_f1" not in out.metrics
+    ((title, text),) = out.sections
+    assert title == "The shipped model on families it never saw" and text.startswith("Not scored: ")
+    out = EvalOutput(metrics={})
+    DocTypeSuite()._shipped_unseen(ctx, out, training_records(per_family=1, families=(0, 5)))
+    assert out.sections == [] and out.metrics == {}

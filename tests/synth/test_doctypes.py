@@ -40,22 +40,21 @@ def test_the_later_families_are_new_wordings_and_leave_the_earlier_ones_alone(mo
 
     records = generate_doctype_texts(seed=4, per_family=30)
     assert {r["family"] for r in records} == set(range(N_FAMILIES)) and N_FAMILIES == 10
-    batches = [(0, 6), (6, 8), (8, 10)]
-    assert [lo for lo, _ in batches[1:]] == [doctype_families.FIRST, doctype_families89.FIRST]
+    assert (range(6), range(6, 8), range(8, 10)) == doctypes.BATCHES
     titles = defaultdict(set)
     for r in records:  # the first four words of the title, names and numbers aside
         words = title_line(r["text"]).lower().replace("-", " ").split()[:4]
-        batch = next(i for i, (lo, hi) in enumerate(batches) if lo <= r["family"] < hi)
+        batch = next(i for i, span in enumerate(doctypes.BATCHES) if r["family"] in span)
         titles[r["doc_type"], batch].add(" ".join(w for w in words if w.isalpha()))
     for doc_type in {r["doc_type"] for r in records}:
         for later in (1, 2):
             for earlier in range(later):
                 assert not (titles[doc_type, later] & titles[doc_type, earlier]), (doc_type, later, earlier)
 
-    for module, first in ((doctype_families89, 8), (doctype_families, 6)):  # the newest batch first
+    for module in (doctype_families89, doctype_families):  # the newest batch first
         for table in (module.FAMILIES, module.MORE_KINDS):
             for doc_type in table:
                 monkeypatch.setitem(table, doc_type, lambda c: [])
-        monkeypatch.setattr(doctypes, "N_FAMILIES", first)
-        before = [r["text"] for r in records if r["family"] < first]
+        monkeypatch.setattr(doctypes, "N_FAMILIES", module.FIRST)
+        before = [r["text"] for r in records if r["family"] < module.FIRST]
         assert [r["text"] for r in generate_doctype_texts(seed=4, per_family=30)] == before
