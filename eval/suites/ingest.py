@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from eval.base import EvalContext, EvalOutput, Evaluator, cached_array
 from eval.report import family_bootstrap_ci, markdown_table, misread_families, plot_confusion
+from eval.suites.doctype_folds import run_folds
 
 MAX_PACKAGES = 60  # per process: scanned packages are OCR'd, about 1 s a page on one core
 
@@ -186,6 +186,7 @@ class DocTypeSuite(Evaluator):
     primary_metric = "heldout_family_macro_f1"
     per_family = 40
     split_packages = 30
+    workers = 0  # folds trained at once (separate processes); 0: one per core, at most MAX_FOLD_WORKERS
 
     def __call__(self, ctx: EvalContext) -> EvalOutput:
         import random
@@ -193,7 +194,7 @@ class DocTypeSuite(Evaluator):
         from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
         from ingest.doctypes import HEAD_CHARS, embed_heads, ocr_noise, title_line
-        from ingest.documents import train_doctype_model, training_records
+        from ingest.documents import training_records
         from models.encoders import load_encoder
 
         if ctx.data_dir is not None:  # the splitting part reads the shipped model: refuse a stale one now,
@@ -208,37 +209,32 @@ class DocTypeSuite(Evaluator):
                 ctx, f"doctype-heads{HEAD_CHARS}-title-{encoder.name}-{encoder.version}", [r["text"] for r in records],
                 lambda texts: embed_heads(encoder, texts, progress=True),
             )  # fmt: skip
+        families = sorted({r["family"] for r in records})
+        # the OCR-noised copies are drawn here, one random stream per document, and embedded here too, so
+        # that the folds need no encoder and may run in parallel with the same results in any order
+        noisy = [ocr_noise(r["text"], random.Random(f"{ctx.seed}/noise/{r['id']}"), 0.05) for r in records]
+        noisy_heads = None
+        if encoder is not None:
+            noisy_heads = cached_array(
+                ctx, f"doctype-noisy-heads{HEAD_CHARS}-title-{encoder.name}-{encoder.version}", noisy,
+                lambda texts: embed_heads(encoder, texts, progress=True),
+            )  # fmt: skip
+        folds = run_folds(families, records, heads, noisy, noisy_heads, self.workers)
         y_true, y_pred, y_noisy, y_ngram, y_fused, y_untitled, embedded, groups = [], [], [], [], [], [], [], []
         rows, predictions = [], []
-        rng = random.Random(ctx.seed)
-        families = sorted({r["family"] for r in records})
-        # each fold chooses its fusion weights by leave-one-family-out inside it: minutes per fold
-        for family in tqdm(families, desc="doctype: held-out families", unit="family"):
-            model = train_doctype_model(records, holdout_family=family, encoder=encoder, embeddings=heads)
-            idx = [i for i, r in enumerate(records) if r["family"] == family]
-            test = [records[i] for i in idx]
-            texts = [r["text"] for r in test]
-            ranked = model.rank(texts, heads[idx] if heads is not None else None)
-            typed = [r[0] for r in ranked]
-            pred = [t for t, _ in typed]
-            noisy = [t for t, _ in model.predict([ocr_noise(t, rng, 0.05) for t in texts])]
+        for family, fold in zip(families, folds, strict=True):
+            test = [r for r in records if r["family"] == family]
             gold = [r["doc_type"] for r in test]
+            pred = [rk[0][0] for rk in fold["ranked"]]
             y_true += gold
             y_pred += pred
             groups += [f"{r['doc_type']}/{family}" for r in test]
-            y_noisy += noisy
-            y_ngram += [t for t, _ in model.predict(texts, ngrams_only=True)]
-            clf = model.classifier
-            if clf.embedding_model_ is not None:  # how often the cascade embeds, and every text fused
-                embedded += list(clf.embeds(texts))
-                sure, clf.ngram_sure = clf.ngram_sure, 1.01
-                y_fused += [t for t, _ in model.predict(texts, heads[idx])]
-                clf.ngram_sure = sure
-                weights = clf.fusion_weights_
-                clf.fusion_weights_ = (weights[0], 0.0)  # without the title line
-                y_untitled += [t for t, _ in model.predict(texts, heads[idx])]
-                clf.fusion_weights_ = weights
-            weights = model.meta.get("fusion_weights") or ["", ""]
+            y_noisy += fold["noisy"]
+            y_ngram += fold["ngram"]
+            embedded += fold["embedded"]
+            y_fused += fold["fused"]
+            y_untitled += fold["untitled"]
+            weights = fold["weights"] or ["", ""]
             rows.append(
                 [family, len(test), accuracy_score(gold, pred), f1_score(gold, pred, average="macro"), *weights]
             )
@@ -246,7 +242,7 @@ class DocTypeSuite(Evaluator):
                 {"part": "heldout_family", "id": r["id"], "family": family, "kind": r["kind"], "gold": r["doc_type"],
                  "pred": rk[0][0], "confidence": round(float(rk[0][1]), 4), "alternatives": rk[1:],
                  "title": title_line(r["text"])}
-                for r, rk in zip(test, ranked, strict=True)
+                for r, rk in zip(test, fold["ranked"], strict=True)
             ]  # fmt: skip
         labels = sorted(set(y_true))
         metrics = {

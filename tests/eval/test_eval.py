@@ -273,3 +273,30 @@ def test_doctype_suite_says_when_no_shipped_model_can_be_scored(tmp_path):
     out = EvalOutput(metrics={})
     DocTypeSuite()._shipped_unseen(ctx, out, training_records(per_family=1, families=(0, 5)))
     assert out.sections == [] and out.metrics == {}
+
+
+def test_doctype_folds_give_the_same_answers_in_parallel_as_one_by_one():
+    """The suite's folds in two spawned processes type every held-out document as in one process:
+    the folds share nothing but their inputs (the noised copies and embeddings are made first)."""
+    import random
+
+    import numpy as np
+
+    from eval.suites.doctype_folds import run_folds
+    from ingest.doctypes import ocr_noise
+    from ingest.documents import training_records
+
+    records = training_records(per_family=3, families=(0, 2, 7))
+    rng = np.random.default_rng(0)  # stand-in embeddings: the folds fit and fuse them all the same
+    heads = rng.normal(size=(len(records), 16)).astype(np.float32)
+    noisy = [ocr_noise(r["text"], random.Random(r["id"]), 0.05) for r in records]
+    noisy_heads = heads + rng.normal(scale=0.1, size=heads.shape).astype(np.float32)
+    alone = run_folds([0, 2, 7], records, heads, noisy, noisy_heads, workers=1)
+    together = run_folds([0, 2, 7], records, heads, noisy, noisy_heads, workers=2)
+    assert len(alone) == len(together) == 3
+    for a, b in zip(alone, together, strict=True):
+        assert len(a["ranked"]) == 14 * 3 and a["weights"] == b["weights"]
+        assert [r[0][0] for r in a["ranked"]] == [r[0][0] for r in b["ranked"]]
+        assert [r[0][1] for r in a["ranked"]] == pytest.approx([r[0][1] for r in b["ranked"]], abs=1e-3)
+        for part in ("noisy", "ngram", "embedded", "fused", "untitled"):
+            assert a[part] == b[part] and len(a[part]) == 14 * 3
