@@ -203,22 +203,19 @@ class DocTypeSuite(Evaluator):
             load_doctype_model(ctx.models_dir)
         records = training_records(seed=100 + ctx.seed, per_family=self.per_family)
         encoder = None if ctx.doctype_encoder == "none" else load_encoder(ctx.doctype_encoder, ctx.models_dir)
-        heads = None
-        if encoder is not None:
-            heads = cached_array(
-                ctx, f"doctype-heads{HEAD_CHARS}-title-{encoder.name}-{encoder.version}", [r["text"] for r in records],
-                lambda texts: embed_heads(encoder, texts, progress=True),
-            )  # fmt: skip
+
+        def embed_cached(kind: str, texts: list[str]) -> np.ndarray | None:
+            if encoder is None:
+                return None
+            name = f"doctype-{kind}{HEAD_CHARS}-title-{encoder.name}-{encoder.version}"
+            return cached_array(ctx, name, texts, lambda t: embed_heads(encoder, t, progress=True))
+
+        heads = embed_cached("heads", [r["text"] for r in records])
         families = sorted({r["family"] for r in records})
         # the OCR-noised copies are drawn here, one random stream per document, and embedded here too, so
         # that the folds need no encoder and may run in parallel with the same results in any order
         noisy = [ocr_noise(r["text"], random.Random(f"{ctx.seed}/noise/{r['id']}"), 0.05) for r in records]
-        noisy_heads = None
-        if encoder is not None:
-            noisy_heads = cached_array(
-                ctx, f"doctype-noisy-heads{HEAD_CHARS}-title-{encoder.name}-{encoder.version}", noisy,
-                lambda texts: embed_heads(encoder, texts, progress=True),
-            )  # fmt: skip
+        noisy_heads = embed_cached("noisy-heads", noisy)
         folds = run_folds(families, records, heads, noisy, noisy_heads, self.workers)
         y_true, y_pred, y_noisy, y_ngram, y_fused, y_untitled, embedded, groups = [], [], [], [], [], [], [], []
         rows, predictions = [], []
