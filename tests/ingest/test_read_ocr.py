@@ -98,6 +98,27 @@ def test_ocr_timeout_is_an_error_not_a_hang(letter):
     assert getattr(err.value, "code", None) == "ocr_timeout"
 
 
+def test_grainy_page_read_as_garbage_is_read_again_with_local_thresholding(letter, monkeypatch):
+    """GIVEN a nearly empty page scanned at 150 dpi whose paper grain tesseract's global threshold
+    reads as lines of garbage WHEN read THEN the second reading (Sauvola's local threshold) is kept:
+    the text is right and confident; a page read well the first time is read only once."""
+    doc, path = letter
+    img = degrade(rasterise(path, 150)[0], random.Random(5))
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(_bytes(img, "JPEG", quality=60, dpi=(150, 150))))
+    first = ocr.ocr_image(img, ocr.OcrOptions(retry_below=0))
+    assert first.confidence < 60 and cer(first.text, doc.text) > 1  # the garbage this guards against
+    kept = ocr.ocr_image(img)
+    assert kept.confidence > 90 and cer(kept.text, doc.text) < 0.03
+
+    calls = []
+    real = ocr._run_tesseract
+    monkeypatch.setattr(ocr, "_run_tesseract", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
+    clean = rasterise(path, 200)[0]
+    assert ocr.ocr_image(clean).confidence > 90 and calls == [{}]
+
+
 def test_skew_is_measured():
     from PIL import Image, ImageDraw
 
