@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import numpy as np
 from ingest.types import IngestError, Word
 
 LANG = "rus+eng"
+MIN_SECOND_READING_S = 1.0  # a second reading (local threshold, orientation) is not started with less left
 A4_WIDTH_IN = 8.27
 TARGET_DPI = 300
 
@@ -60,7 +62,7 @@ class OcrOptions:
     # paragraphs of generated single-column documents (a power of attorney lost its authority
     # clause), at about the same CER elsewhere (1.08 % vs 0.96 % on 30 scanned pages).
     psm: int = 6
-    timeout_s: float = 60.0
+    timeout_s: float = 60.0  # one page's time limit, its second readings included
     # A page read with mean word confidence under this is read again with tesseract's local (Sauvola)
     # thresholding, not flattened, and the more confident reading kept. The global threshold, and
     # flattening's contrast stretch on a page that is nearly all paper, turn the grain of a noisy
@@ -181,8 +183,11 @@ def is_noise(text: str, conf: float) -> bool:
     return conf < 20 and (bool(_JUNK.search(text)) or not _LETTERS.search(text))
 
 
-def _run_tesseract(img, options: OcrOptions, local_threshold: bool = False) -> OcrResult:
-    """One tesseract reading; ``local_threshold``: Sauvola's binarisation instead of global Otsu."""
+def _run_tesseract(
+    img, options: OcrOptions, local_threshold: bool = False, timeout_s: float | None = None
+) -> OcrResult:
+    """One tesseract reading; ``local_threshold``: Sauvola's binarisation instead of global Otsu;
+    ``timeout_s``: the time it may take (default the page's whole ``options.timeout_s``)."""
     pytesseract = _pytesseract()
     config = f"--psm {options.psm}" + (" -c thresholding_method=2" if local_threshold else "")
     try:
@@ -191,7 +196,7 @@ def _run_tesseract(img, options: OcrOptions, local_threshold: bool = False) -> O
             lang=LANG,
             config=config,
             output_type=pytesseract.Output.DICT,
-            timeout=options.timeout_s,
+            timeout=options.timeout_s if timeout_s is None else timeout_s,
         )
     except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
         raise IngestError("ocr_timeout", f"распознавание страницы не уложилось в {options.timeout_s:g} с") from exc
@@ -245,20 +250,33 @@ def ocr_image(img, options: OcrOptions = OcrOptions()) -> OcrResult:
     """
     if not available():
         raise IngestError("ocr_unavailable", "tesseract не установлен: сканы не могут быть распознаны")
+    deadline = time.monotonic() + options.timeout_s  # the page's time, second readings included
+
+    def left() -> float:
+        return deadline - time.monotonic()
+
+    def second(image, local_threshold: bool = False) -> OcrResult | None:
+        """Another reading in the page's remaining time; None when there is none or it fails."""
+        if left() < MIN_SECOND_READING_S:
+            return None
+        try:
+            return _run_tesseract(image, options, local_threshold, timeout_s=left())
+        except IngestError:
+            return None
+
     page = prepare(img, options)
-    result = _run_tesseract(page.image, options)
+    result = _run_tesseract(page.image, options, timeout_s=max(left(), 0.001))
     if result.confidence < options.retry_below:
         plain = prepare(img, options, flatten=False) if page.flattened else page
-        again = _run_tesseract(plain.image, options, local_threshold=True)
-        if again.confidence > result.confidence:
+        again = second(plain.image, local_threshold=True)
+        if again is not None and again.confidence > result.confidence:
             page, result = plain, again
     prepared, scale, angle = page.image, page.scale, page.angle
-    if options.orientation and result.confidence < 50:
-        rotate = _osd_rotation(prepared, options.timeout_s)
-        if rotate:
-            turned = _run_tesseract(prepared.rotate(-rotate, expand=True), options)
-            if turned.confidence > result.confidence:
-                result, angle = turned, angle - rotate
+    if options.orientation and result.confidence < 50 and left() >= MIN_SECOND_READING_S:
+        rotate = _osd_rotation(prepared, left())
+        turned = second(prepared.rotate(-rotate, expand=True)) if rotate else None
+        if turned is not None and turned.confidence > result.confidence:
+            result, angle = turned, angle - rotate
     result.scale, result.angle = scale, angle
     return result
 

@@ -116,7 +116,32 @@ def test_grainy_page_read_as_garbage_is_read_again_with_local_thresholding(lette
     real = ocr._run_tesseract
     monkeypatch.setattr(ocr, "_run_tesseract", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
     clean = rasterise(path, 200)[0]
-    assert ocr.ocr_image(clean).confidence > 90 and calls == [{}]
+    assert ocr.ocr_image(clean).confidence > 90 and len(calls) == 1
+
+
+def test_second_readings_share_the_page_time_limit_and_a_late_one_keeps_the_first(letter, monkeypatch):
+    """GIVEN a page read badly the first time WHEN its second reading runs out of time THEN the
+    first reading is returned (not an error), and every reading was given only what was left of the
+    page's limit."""
+    from PIL import Image
+
+    doc, path = letter
+    img = degrade(rasterise(path, 150)[0], random.Random(5))
+    img = Image.open(io.BytesIO(_bytes(img, "JPEG", quality=60, dpi=(150, 150))))
+    limits = []
+    real = ocr._run_tesseract
+
+    def slow_second(image, options, local_threshold=False, timeout_s=None):
+        limits.append(timeout_s)
+        if local_threshold:
+            raise ocr.IngestError("ocr_timeout", "too slow")
+        return real(image, options, local_threshold, timeout_s)
+
+    monkeypatch.setattr(ocr, "_run_tesseract", slow_second)
+    options = ocr.OcrOptions(timeout_s=30, orientation=False)
+    result = ocr.ocr_image(img, options)
+    assert result.confidence < 60  # the first, garbage reading, kept
+    assert len(limits) == 2 and 30 >= limits[0] > limits[1] > 0
 
 
 def test_skew_is_measured():
