@@ -22,19 +22,23 @@ MAX_FOLD_WORKERS = 4
 _DATA: dict = {}
 
 
-def _init(records, heads, noisy, noisy_heads) -> None:
-    _DATA.update(records=records, heads=heads, noisy=noisy, noisy_heads=noisy_heads)
+def _init(records, heads, noisy, noisy_heads, fusion_weights=None) -> None:
+    _DATA.update(records=records, heads=heads, noisy=noisy, noisy_heads=noisy_heads, fusion_weights=fusion_weights)
 
 
 def fold(family: int) -> dict:
     """Train on every family but ``family`` and type it: ranked predictions (best first, with
     alternatives), the OCR-noised copies' types, the n-grams' alone, and, with embeddings, which
-    documents the cascade embeds and the types with every document fused and without the title."""
+    documents the cascade embeds and the types with every document fused and without the title.
+    With fixed fusion weights (:func:`run_folds`) the fold uses them instead of choosing its own."""
     from ingest.documents import train_doctype_model
 
     records, heads = _DATA["records"], _DATA["heads"]
     noisy, noisy_heads = _DATA["noisy"], _DATA["noisy_heads"]
-    model = train_doctype_model(records, holdout_family=family, encoder=None, embeddings=heads)
+    weights = _DATA.get("fusion_weights")
+    model = train_doctype_model(
+        records, holdout_family=family, encoder=None, embeddings=heads, fusion_weights=weights and tuple(weights)
+    )
     idx = [i for i, r in enumerate(records) if r["family"] == family]
     texts = [records[i]["text"] for i in idx]
     emb = heads[idx] if heads is not None else None
@@ -72,21 +76,24 @@ def run_folds(
     noisy: list[str],
     noisy_heads: np.ndarray | None,
     workers: int = 0,
+    fusion_weights: tuple[float, float] | None = None,
 ) -> list[dict]:
     """:func:`fold` for every family, in the order given; ``workers`` processes at once (0: one per
-    core, at most :data:`MAX_FOLD_WORKERS`; 1: in this process), with a progress bar over folds."""
+    core, at most :data:`MAX_FOLD_WORKERS`; 1: in this process), with a progress bar over folds.
+    ``fusion_weights`` (head, title): the same fixed weights in every fold (None: each fold chooses
+    its own by leave-one-family-out over its training families)."""
     n = min(len(families), workers or min(os.cpu_count() or 1, MAX_FOLD_WORKERS))
     bar = tqdm(total=len(families), desc="doctype: held-out families", unit="family")
     try:
         if n <= 1:
-            _init(records, heads, noisy, noisy_heads)
+            _init(records, heads, noisy, noisy_heads, fusion_weights)
             results = {}
             for family in families:
                 results[family] = _fold_alone(family)
                 bar.update()
             return [results[f] for f in families]
         ctx = multiprocessing.get_context("spawn")  # the parent's encoder threads are not forked
-        data = (records, heads, noisy, noisy_heads)
+        data = (records, heads, noisy, noisy_heads, fusion_weights)
         with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init, initargs=data) as pool:
             futures = {pool.submit(_fold_alone, family): family for family in families}
             results = {}
