@@ -36,9 +36,8 @@ def fold(family: int) -> dict:
     records, heads = _DATA["records"], _DATA["heads"]
     noisy, noisy_heads = _DATA["noisy"], _DATA["noisy_heads"]
     weights = _DATA.get("fusion_weights")
-    model = train_doctype_model(
-        records, holdout_family=family, encoder=None, embeddings=heads, fusion_weights=weights and tuple(weights)
-    )
+    weights = tuple(weights) if weights else None
+    model = train_doctype_model(records, holdout_family=family, encoder=None, embeddings=heads, fusion_weights=weights)
     idx = [i for i, r in enumerate(records) if r["family"] == family]
     texts = [records[i]["text"] for i in idx]
     emb = heads[idx] if heads is not None else None

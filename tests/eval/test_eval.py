@@ -300,7 +300,7 @@ def test_doctype_folds_give_the_same_answers_in_parallel_as_one_by_one():
         assert [r[0][1] for r in a["ranked"]] == pytest.approx([r[0][1] for r in b["ranked"]], abs=1e-3)
         for part in ("noisy", "ngram", "embedded", "fused", "untitled"):
             assert a[part] == b[part] and len(a[part]) == 14 * 3
-    # fixed fusion weights: every fold, in its own process, fuses at them instead of choosing
+    # fixed fusion weights: every fold, in its own process, fuses at them (not at its own defaults or choice)
     fixed = run_folds([0, 2, 7], records, heads, noisy, noisy_heads, workers=2, fusion_weights=(1.5, 1.0))
     assert [f["weights"] for f in fixed] == [[1.5, 1.0]] * 3 != [a["weights"] for a in alone]
     # without an encoder (CLAIMS_DOCTYPE_ENCODER=none) the folds are the n-gram model's alone
