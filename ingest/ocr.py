@@ -81,6 +81,7 @@ class OcrResult:
     confidence: float = 0.0  # mean word confidence 0-100
     angle: float = 0.0
     scale: float = 1.0
+    second_reading: bool = False  # kept from the second reading, with the local threshold
 
 
 def available() -> bool:
@@ -271,6 +272,7 @@ def ocr_image(img, options: OcrOptions = OcrOptions()) -> OcrResult:
         again = second(plain.image, local_threshold=True)
         if again is not None and again.confidence > result.confidence:
             page, result = plain, again
+            result.second_reading = True
     prepared, scale, angle = page.image, page.scale, page.angle
     if options.orientation and result.confidence < 50 and left() >= MIN_SECOND_READING_S:
         rotate = _osd_rotation(prepared, left())

@@ -95,12 +95,14 @@ class OcrSuite(Evaluator):
         rows, metrics = [], {}
         per_level: dict[str, dict[str, list]] = {}
         times = {"ours": 0.0, "raw": 0.0}
+        second = 0  # pages whose kept reading is the second one (local threshold)
         for variant, options in (("ours", ocr.OcrOptions()), ("raw", ocr.RAW)):
             start = time.perf_counter()
             results = ocr.ocr_many([img for _, img, _ in items], options, n_workers=1)
             times[variant] = time.perf_counter() - start
             for (level, _, truth), res in zip(items, results, strict=True):
                 text = res.text if not isinstance(res, Exception) else ""
+                second += variant == "ours" and not isinstance(res, Exception) and res.second_reading
                 if variant == "raw":  # raw tesseract keeps every word, garbage included
                     text = " ".join(w.text for w in res.words) if not isinstance(res, Exception) else ""
                 bucket = per_level.setdefault(level, {"ours_cer": [], "ours_wer": [], "raw_cer": [], "raw_wer": []})
@@ -121,6 +123,7 @@ class OcrSuite(Evaluator):
                 "raw_clean_cer": round(float(np.mean(clean["raw_cer"])), 4) if clean else float("nan"),
                 "raw_degraded_cer": round(float(np.mean(degraded["raw_cer"])), 4),
                 "pages": len(items),
+                "pages_second_reading": second,
                 "seconds_ours_one_core": round(times["ours"], 1),
                 "seconds_raw_one_core": round(times["raw"], 1),
             }
@@ -578,7 +581,9 @@ class CompletenessSuite(Evaluator):
                     }
                 )
             n = len(sample)
-            p, r = code_tp / max(code_pred, 1), code_tp / max(code_gold, 1)
+            # no codes expected and none found is perfect, not 0
+            p = code_tp / code_pred if code_pred else float(code_gold == 0)
+            r = code_tp / code_gold if code_gold else float(code_pred == 0)
             out.metrics.update(
                 {
                     f"{kind}_verdict_accuracy": round(verdict_ok / n, 4),
