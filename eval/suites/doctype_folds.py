@@ -35,8 +35,7 @@ def fold(family: int) -> dict:
 
     records, heads = _DATA["records"], _DATA["heads"]
     noisy, noisy_heads = _DATA["noisy"], _DATA["noisy_heads"]
-    weights = _DATA.get("fusion_weights")
-    weights = tuple(weights) if weights else None
+    weights = _DATA.get("fusion_weights")  # None: the fold chooses its own
     model = train_doctype_model(records, holdout_family=family, encoder=None, embeddings=heads, fusion_weights=weights)
     idx = [i for i, r in enumerate(records) if r["family"] == family]
     texts = [records[i]["text"] for i in idx]

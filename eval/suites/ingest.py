@@ -101,10 +101,13 @@ class OcrSuite(Evaluator):
             results = ocr.ocr_many([img for _, img, _ in items], options, n_workers=1)
             times[variant] = time.perf_counter() - start
             for (level, _, truth), res in zip(items, results, strict=True):
-                text = res.text if not isinstance(res, Exception) else ""
-                second += variant == "ours" and not isinstance(res, Exception) and res.second_reading
-                if variant == "raw":  # raw tesseract keeps every word, garbage included
-                    text = " ".join(w.text for w in res.words) if not isinstance(res, Exception) else ""
+                if isinstance(res, Exception):
+                    text = ""
+                elif variant == "raw":  # raw tesseract keeps every word, garbage included
+                    text = " ".join(w.text for w in res.words)
+                else:
+                    text = res.text
+                    second += res.second_reading
                 bucket = per_level.setdefault(level, {"ours_cer": [], "ours_wer": [], "raw_cer": [], "raw_wer": []})
                 bucket[f"{variant}_cer"].append(cer(text, truth))
                 bucket[f"{variant}_wer"].append(wer(text, truth))
