@@ -1,7 +1,8 @@
-"""Texts of every document type in ten template families each, for training and scoring the
-document-type classifier on families it never saw (families 0-5 train, 6 validation, 7-9 test).
+"""Texts of every document type in twelve template families each, for training and scoring the
+document-type classifier on families it never saw (families 0-5 train, 6 validation, 7-11 test).
 Families 0-5 are written here; 6 and 7, added later, in ``synth/doctype_families.py``; 8 and 9,
-added after those, in ``synth/doctype_families89.py``.
+added after those, in ``synth/doctype_families89.py``; 10 and 11, added last (2026-12-06), in
+``synth/doctype_families1011.py``.
 
 A family is a way of writing the document (another title, another order, another register), not a
 reshuffle of the same sentences, so a model that learns one family's wording fails on another's.
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from synth import doctype_families as later
 from synth import doctype_families89 as latest
+from synth import doctype_families1011 as newest
 from synth import identifiers as ids
 from synth import lexicon as lx
 from synth.documents import company
 
-_LATER = (later, latest)  # each module's families follow the one before's, two to a module
-N_FAMILIES = latest.FIRST + 2
+_LATER = (later, latest, newest)  # each module's families follow the one before's, two to a module
+N_FAMILIES = newest.FIRST + 2
 #: the families of each batch as written: 0-5 here, then each later module's
 BATCHES = (range(later.FIRST), *(range(m.FIRST, m.FIRST + 2) for m in _LATER))
 SPLITS = {f: "train" if f < later.FIRST else "validation" if f == later.FIRST else "test" for f in range(N_FAMILIES)}
@@ -1121,24 +1123,29 @@ def document_text(doc_type: str, family: int, rng: random.Random) -> tuple[str, 
     return lx.tidy("\n".join(template(ctx))), kind
 
 
-def generate_doctype_texts(seed: int, per_family: int, families: Sequence[int] | None = None) -> list[dict]:
+def generate_doctype_texts(
+    seed: int, per_family: int, families: Sequence[int] | None = None, per_type: Mapping[str, int] | None = None
+) -> list[dict]:
     """``per_family`` texts for every (type, family): records ``{id, doc_type, family, split, kind, text}``
     (``kind``: which of the family's kinds of document, 0 where it has one); ``families``: only these
-    (default all; a family's texts do not depend on which others are drawn)."""
+    (default all; a family's texts do not depend on which others are drawn). ``per_type`` draws more
+    of some types (``{"other": 80}``): the first ``per_family`` are the same texts as without it, the
+    ones after are marked ``"train_only": True``, so that scores stay on the same documents."""
     out = []
     for doc_type in TYPE_FAMILIES:
         for family in families if families is not None else range(N_FAMILIES):
             rng = random.Random(f"{seed}/doctype/{doc_type}/{family}")
-            for i in range(per_family):
+            for i in range(max(per_family, (per_type or {}).get(doc_type, 0))):
                 text, kind = document_text(doc_type, family, rng)
-                out.append(
-                    {
-                        "id": f"{doc_type}-f{family}-{i:03d}",
-                        "doc_type": doc_type,
-                        "family": family,
-                        "split": SPLITS[family],
-                        "kind": kind,
-                        "text": text,
-                    }
-                )
+                record = {
+                    "id": f"{doc_type}-f{family}-{i:03d}",
+                    "doc_type": doc_type,
+                    "family": family,
+                    "split": SPLITS[family],
+                    "kind": kind,
+                    "text": text,
+                }
+                if i >= per_family:
+                    record["train_only"] = True
+                out.append(record)
     return out

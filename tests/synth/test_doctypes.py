@@ -33,28 +33,40 @@ def test_families_hold_their_own_kinds_and_share_no_title():
 
 def test_the_later_families_are_new_wordings_and_leave_the_earlier_ones_alone(monkeypatch):
     """Each later batch of families (6-7 in synth/doctype_families.py, 8-9 in
-    synth/doctype_families89.py) reuses no title of the families before it of its type, and the
-    earlier families read the same with a later batch gone: their random streams are untouched, so
-    figures measured on them before the batch existed stay comparable."""
-    from synth import doctype_families, doctype_families89, doctypes
+    synth/doctype_families89.py, 10-11 in synth/doctype_families1011.py) reuses no title of the
+    families before it of its type, and the earlier families read the same with a later batch gone:
+    their random streams are untouched, so figures measured on them before the batch existed stay
+    comparable."""
+    from synth import doctype_families, doctype_families89, doctype_families1011, doctypes
 
     records = generate_doctype_texts(seed=4, per_family=30)
-    assert {r["family"] for r in records} == set(range(N_FAMILIES)) and N_FAMILIES == 10
-    assert (range(6), range(6, 8), range(8, 10)) == doctypes.BATCHES
+    assert {r["family"] for r in records} == set(range(N_FAMILIES)) and N_FAMILIES == 12
+    assert (range(6), range(6, 8), range(8, 10), range(10, 12)) == doctypes.BATCHES
     titles = defaultdict(set)
     for r in records:  # the first four words of the title, names and numbers aside
         words = title_line(r["text"]).lower().replace("-", " ").split()[:4]
         batch = next(i for i, span in enumerate(doctypes.BATCHES) if r["family"] in span)
         titles[r["doc_type"], batch].add(" ".join(w for w in words if w.isalpha()))
     for doc_type in {r["doc_type"] for r in records}:
-        for later in (1, 2):
+        for later in (1, 2, 3):
             for earlier in range(later):
                 assert not (titles[doc_type, later] & titles[doc_type, earlier]), (doc_type, later, earlier)
 
-    for module in (doctype_families89, doctype_families):  # the newest batch first
+    for module in (doctype_families1011, doctype_families89, doctype_families):  # the newest batch first
         for table in (module.FAMILIES, module.MORE_KINDS):
             for doc_type in table:
                 monkeypatch.setitem(table, doc_type, lambda c: [])
         monkeypatch.setattr(doctypes, "N_FAMILIES", module.FIRST)
         before = [r["text"] for r in records if r["family"] < module.FIRST]
         assert [r["text"] for r in generate_doctype_texts(seed=4, per_family=30)] == before
+
+
+def test_more_of_a_type_keeps_the_first_texts_and_marks_the_rest_train_only():
+    """``per_type`` draws further along the same stream: the first ``per_family`` texts are the ones
+    drawn without it, so scores on them stay comparable, and only the rest are ``train_only``."""
+    base = generate_doctype_texts(seed=5, per_family=3, families=(0, 10))
+    more = generate_doctype_texts(seed=5, per_family=3, families=(0, 10), per_type={"other": 6})
+    assert [r for r in more if not r.get("train_only")] == base
+    extra = [r for r in more if r.get("train_only")]
+    assert {r["doc_type"] for r in extra} == {"other"} and len(extra) == 2 * 3
+    assert {r["id"][-3:] for r in extra} == {"003", "004", "005"}
