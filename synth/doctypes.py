@@ -1,8 +1,9 @@
-"""Texts of every document type in twelve template families each, for training and scoring the
-document-type classifier on families it never saw (families 0-5 train, 6 validation, 7-11 test).
+"""Texts of every document type in fourteen template families each, for training and scoring the
+document-type classifier on families it never saw (families 0-5 train, 6 validation, 7-13 test).
 Families 0-5 are written here; 6 and 7, added later, in ``synth/doctype_families.py``; 8 and 9,
-added after those, in ``synth/doctype_families89.py``; 10 and 11, added last (2026-12-06), in
-``synth/doctype_families1011.py``.
+added after those, in ``synth/doctype_families89.py``; 10 and 11 (2026-12-06) in
+``synth/doctype_families1011.py``; 12 and 13, added last (the same day), in
+``synth/doctype_families1213.py``.
 
 A family is a way of writing the document (another title, another order, another register), not a
 reshuffle of the same sentences, so a model that learns one family's wording fails on another's.
@@ -16,12 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 
 from synth import doctype_families as later
 from synth import doctype_families89 as latest
-from synth import doctype_families1011 as newest
+from synth import doctype_families1011 as newer
+from synth import doctype_families1213 as newest
 from synth import identifiers as ids
 from synth import lexicon as lx
 from synth.documents import company
 
-_LATER = (later, latest, newest)  # each module's families follow the one before's, two to a module
+_LATER = (later, latest, newer, newest)  # each module's families follow the one before's, two to a module
 N_FAMILIES = newest.FIRST + 2
 #: the families of each batch as written: 0-5 here, then each later module's
 BATCHES = (range(later.FIRST), *(range(m.FIRST, m.FIRST + 2) for m in _LATER))
