@@ -281,8 +281,9 @@ def _fuse(parts: tuple[np.ndarray, np.ndarray, np.ndarray], w: float, t: float) 
     return (1 - w) * ngram + w * dense + t * title
 
 
-#: (head, title) embedding weights :func:`choose_fusion_weights` tries, the defaults first (kept on a tie)
-FUSION_GRID = [(w, t) for w in (0.7, 0.3, 0.5, 1.0, 1.5) for t in (0.5, 0.0, 0.25, 0.75, 1.0)]
+#: (head, title) embedding weights :func:`choose_fusion_weights` tries, the defaults first (kept on a
+#: tie); head weight 0 (the n-grams with the title line's model, or alone) since 2026-12-06
+FUSION_GRID = [(w, t) for w in (0.7, 0.3, 0.5, 1.0, 1.5, 0.0) for t in (0.5, 0.0, 0.25, 0.75, 1.0)]
 
 
 def choose_fusion_weights(

@@ -37,7 +37,7 @@ def fold(family: int) -> dict:
     noisy, noisy_heads = _DATA["noisy"], _DATA["noisy_heads"]
     weights = _DATA.get("fusion_weights")  # None: the fold chooses its own
     model = train_doctype_model(records, holdout_family=family, encoder=None, embeddings=heads, fusion_weights=weights)
-    idx = [i for i, r in enumerate(records) if r["family"] == family]
+    idx = [i for i, r in enumerate(records) if r["family"] == family and not r.get("train_only")]  # scored
     texts = [records[i]["text"] for i in idx]
     emb = heads[idx] if heads is not None else None
     noisy_emb = noisy_heads[idx] if noisy_heads is not None else None

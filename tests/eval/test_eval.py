@@ -175,14 +175,13 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys)
     held-out document gets a prediction with its family, the model without the title line is
     scored beside it, the shipped model on the families it never trained on, and the report names
     the misread families."""
-    import ingest.documents
     from eval.suites.ingest import DocTypeSuite
 
     monkeypatch.setattr(DocTypeSuite, "per_family", 3)
-    # five of the ten families, from each batch as written (0-5, 6-7, 8-9): each fold's weights are
-    # chosen by leave-one-family-out inside it, so the cost grows with the square of the families
-    records = ingest.documents.training_records
-    monkeypatch.setattr(ingest.documents, "training_records", lambda **kw: records(**kw, families=(0, 1, 6, 8, 9)))
+    # five of the shipped model's ten families, from each batch as written (0-5, 6-7, 8-9): each
+    # fold's weights are chosen by leave-one-family-out inside it, so the cost grows with the square
+    # of the families; the shipped model is scored on families 10-11, which it never saw
+    monkeypatch.setattr(DocTypeSuite, "families", (0, 1, 6, 8, 9))
     ctx = EvalContext(data_dir=None, real_dir=None, models_dir=models_dir)
     run = run_suite(DocTypeSuite(), ctx, tmp_path / "runs")
     assert "doctype: held-out families: 100%" in capsys.readouterr().err  # the folds' progress bar
@@ -202,17 +201,27 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys)
         assert probabilities == sorted(probabilities, reverse=True) and all(q >= 0.15 for q in probabilities)
     flagged = sum(bool(p["alternatives"]) for p in preds) / len(preds)
     assert m["heldout_family_with_alternatives"] == pytest.approx(flagged, abs=1e-4)
-    # each batch of families as written, and all but the newest, scored apart from the same predictions
-    for lo, hi, held_out in ((0, 5, {0, 1}), (6, 7, {6}), (8, 9, {8, 9}), (0, 7, {0, 1, 6})):
+    # each batch of families as written, and those written before each later batch, scored apart from
+    # the same predictions; the batch no fold holds out (10-11) gets no figure
+    assert "heldout_family_macro_f1_families_10_11" not in m
+    for lo, hi, held_out in ((0, 5, {0, 1}), (6, 7, {6}), (8, 9, {8, 9}), (0, 7, {0, 1, 6}), (0, 9, {0, 1, 6, 8, 9})):
         part = [p for p in preds if lo <= p["family"] <= hi]
         assert {p["family"] for p in part} == held_out
         f1 = f1_score([p["gold"] for p in part], [p["pred"] for p in part], average="macro")
         assert m[f"heldout_family_macro_f1_families_{lo}_{hi}"] == pytest.approx(f1, abs=1e-4)
-    # the shipped model (families 0-5) scored apart on the families it never trained on
+    # the shipped model scored apart on every family it never trained on, and on each batch of them
+    from ingest.documents import SHIPPED_FAMILIES
+    from synth.doctypes import BATCHES, N_FAMILIES
+
+    unseen = set(range(N_FAMILIES)) - set(SHIPPED_FAMILIES)
     shipped = [p for p in every if p["part"] == "shipped_unseen"]
-    assert {p["family"] for p in shipped} == {6, 8, 9} and len(shipped) == 14 * 3 * 3
+    assert {p["family"] for p in shipped} == unseen and len(shipped) == 14 * len(unseen) * 3
     f1 = f1_score([p["gold"] for p in shipped], [p["pred"] for p in shipped], average="macro")
     assert m["shipped_model_unseen_families_macro_f1"] == pytest.approx(f1, abs=1e-4)
+    newest = [p for p in shipped if p["family"] in BATCHES[-1]]
+    f1 = f1_score([p["gold"] for p in newest], [p["pred"] for p in newest], average="macro")
+    key = f"shipped_model_unseen_families_{BATCHES[-1][0]}_{BATCHES[-1][-1]}_macro_f1"
+    assert m[key] == pytest.approx(f1, abs=1e-4)
     assert "The shipped model on families it never saw" in (run / "report.md").read_text()
 
 
@@ -266,7 +275,7 @@ def test_doctype_suite_says_when_no_shipped_model_can_be_scored(tmp_path):
 
     ctx = EvalContext(data_dir=None, real_dir=None, models_dir=tmp_path / "no-models")
     out = EvalOutput(metrics={})
-    DocTypeSuite()._shipped_unseen(ctx, out, training_records(per_family=1, families=(0, 7)))
+    DocTypeSuite()._shipped_unseen(ctx, out, training_records(per_family=1, families=(0, 12)))
     assert "shipped_model_unseen_families_macro_f1" not in out.metrics
     ((title, text),) = out.sections
     assert title == "The shipped model on families it never saw" and text.startswith("Not scored: ")
