@@ -204,6 +204,7 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys)
     # each batch of families as written, and those written before each later batch, scored apart from
     # the same predictions; the batch no fold holds out (10-11) gets no figure
     assert "heldout_family_macro_f1_families_10_11" not in m
+    assert "heldout_family_macro_f1_families_0_11" not in m  # the same folds as 0-9
     for lo, hi, held_out in ((0, 5, {0, 1}), (6, 7, {6}), (8, 9, {8, 9}), (0, 7, {0, 1, 6}), (0, 9, {0, 1, 6, 8, 9})):
         part = [p for p in preds if lo <= p["family"] <= hi]
         assert {p["family"] for p in part} == held_out
