@@ -180,7 +180,7 @@ def test_doctype_suite_at_small_scale(models_dir, tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(DocTypeSuite, "per_family", 3)
     # five of the shipped model's ten families, from each batch as written (0-5, 6-7, 8-9): each
     # fold's weights are chosen by leave-one-family-out inside it, so the cost grows with the square
-    # of the families; the shipped model is scored on families 10-11, which it never saw
+    # of the families; the shipped model is scored on the families it never saw (12-13)
     monkeypatch.setattr(DocTypeSuite, "families", (0, 1, 6, 8, 9))
     ctx = EvalContext(data_dir=None, real_dir=None, models_dir=models_dir)
     run = run_suite(DocTypeSuite(), ctx, tmp_path / "runs")
