@@ -480,3 +480,12 @@ MORE_KINDS: dict[str, Callable[[_Ctx], list[Family]]] = {
     "claim_letter": _claim_letter_more,
     "acceptance_act": _acceptance_act_more,
 }
+
+
+def tables_of(namespace: dict) -> tuple[dict[str, Callable[[_Ctx], list]], dict[str, Callable[[_Ctx], list[Family]]]]:
+    """A later batch's ``FAMILIES`` and ``MORE_KINDS``: the tables above, each function replaced by the
+    one of the same name in ``namespace`` (the later module's ``globals()``)."""
+    return (
+        {t: namespace[f.__name__] for t, f in FAMILIES.items()},
+        {t: namespace[f.__name__] for t, f in MORE_KINDS.items()},
+    )

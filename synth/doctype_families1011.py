@@ -9,7 +9,6 @@ draws from the stream until a template is filled in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from synth import doctype_families
@@ -466,7 +465,4 @@ def _other(c: _Ctx) -> list[list[Family]]:
 
 
 # the same tables as synth/doctype_families.py's, of this module's functions of the same names
-FAMILIES: dict[str, Callable[[_Ctx], list]] = {t: globals()[f.__name__] for t, f in doctype_families.FAMILIES.items()}
-MORE_KINDS: dict[str, Callable[[_Ctx], list[Family]]] = {
-    t: globals()[f.__name__] for t, f in doctype_families.MORE_KINDS.items()
-}
+FAMILIES, MORE_KINDS = doctype_families.tables_of(globals())
